@@ -1,0 +1,1 @@
+"""Thin command-line front ends: each parses arguments and calls the library."""
