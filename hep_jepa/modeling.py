@@ -1,0 +1,292 @@
+"""`HepJepaModel`: the particle transformer encoder, a transformers `PreTrainedModel`."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from transformers import PreTrainedModel
+from transformers import initialization as init
+from transformers.utils import ModelOutput
+
+from hep_jepa.configuration import HepJepaConfig
+from hep_jepa.layers import TransformerBlock, attention_bias, masked_mean
+from hep_jepa.pair_bias import PairBias
+from hep_jepa.processor import PROCESSOR_CONFIG_NAME, JetBatch, JetProcessor
+
+
+@dataclass
+class HepJepaModelOutput(ModelOutput):
+    """Output of `HepJepaModel`. Shapes: B jets, N particle slots, D = hidden_size.
+
+    Attributes:
+        last_hidden_state: (B, N, D) particle token embeddings after the final LayerNorm
+            (register tokens are not included).
+        pooler_output: (B, D) jet embedding (see `HepJepaConfig.pooling`).
+        mask: (B, N) bool, True for real particles (as given to `forward`).
+        register_tokens: (B, R, D) register-token embeddings, or None when R = 0.
+    """
+
+    last_hidden_state: torch.Tensor | None = None
+    pooler_output: torch.Tensor | None = None
+    mask: torch.Tensor | None = None
+    register_tokens: torch.Tensor | None = None
+
+
+class ParticleEmbedding(nn.Module):
+    """Per-particle MLP from F input features to D. Shape: (B, N, F) -> (B, N, D)."""
+
+    def __init__(self, num_features: int, hidden_size: int) -> None:
+        super().__init__()
+        self.up = nn.Linear(num_features, hidden_size)
+        self.act = nn.GELU()
+        self.down = nn.Linear(hidden_size, hidden_size)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.down(self.act(self.up(features)))
+
+
+class RegisterTokens(nn.Module):
+    """R learned tokens prepended to every jet."""
+
+    def __init__(self, num_tokens: int, hidden_size: int) -> None:
+        super().__init__()
+        self.tokens = nn.Parameter(torch.zeros(num_tokens, hidden_size))
+
+    def forward(self, batch_size: int) -> torch.Tensor:
+        return self.tokens[None].expand(batch_size, -1, -1)  # (B, R, D)
+
+
+class HepJepaPreTrainedModel(PreTrainedModel):
+    """Shared loading, saving and initialisation for every hep-jepa model class.
+
+    `save_pretrained` also writes the model's `JetProcessor` (``processor_config.json``);
+    `from_pretrained` reads it back into ``model.processor``, so a model is never fed
+    features it was not trained on. Weights are safetensors only; nothing is unpickled.
+    """
+
+    config_class = HepJepaConfig
+    config: HepJepaConfig
+    base_model_prefix = "hep_jepa"
+    main_input_name = "features"
+    _supports_sdpa = True
+    _no_split_modules = ["TransformerBlock"]
+
+    def __init__(self, config: HepJepaConfig, *inputs: Any, **kwargs: Any) -> None:
+        super().__init__(config, *inputs, **kwargs)
+        self.processor = JetProcessor(feature_set=config.feature_set, max_particles=config.max_particles)
+
+    def _init_weights(self, module: nn.Module) -> None:
+        super()._init_weights(module)
+        if isinstance(module, RegisterTokens):
+            init.trunc_normal_(module.tokens, std=self.config.initializer_range)
+
+    # -- processor attached to the weights ---------------------------------------------------
+
+    def set_processor(self, processor: JetProcessor) -> None:
+        """Attach `processor`, after checking it produces what this model was built for."""
+        if processor.feature_set != self.config.feature_set:
+            raise ValueError(
+                f"processor feature_set {processor.feature_set!r} does not match the model's "
+                f"{self.config.feature_set!r}; build JetProcessor(feature_set="
+                f"{self.config.feature_set!r}) or load the processor saved with the model."
+            )
+        if processor.max_particles > self.config.max_particles:
+            raise ValueError(
+                f"processor max_particles ({processor.max_particles}) exceeds the model's "
+                f"max_particles ({self.config.max_particles})."
+            )
+        self.processor = processor
+
+    def save_pretrained(self, save_directory: str | os.PathLike[str], **kwargs: Any) -> None:  # type: ignore[override]
+        """Write ``config.json``, ``model.safetensors`` and ``processor_config.json``."""
+        super().save_pretrained(save_directory, **kwargs)
+        self.processor.save_pretrained(save_directory)
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path: Any, *model_args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        """Load a model (and its processor) from a folder, a bundled name or the Hub.
+
+        Names listed by `hep_jepa.list_pretrained()` ship with the package and load with no
+        network. Other names go through huggingface_hub (its cache, ``revision``,
+        ``HF_HUB_OFFLINE``, ``token``). Loading never unpickles: only safetensors are read.
+        """
+        from hep_jepa.hub import resolve_file, resolve_model_path
+
+        path = resolve_model_path(pretrained_model_name_or_path)
+        hub_kwargs = {k: kwargs[k] for k in ("revision", "cache_dir", "token", "local_files_only",
+                                            "force_download") if k in kwargs}
+        kwargs.setdefault("use_safetensors", True)
+        model = super().from_pretrained(path, *model_args, **kwargs)
+        processor_file = resolve_file(path, PROCESSOR_CONFIG_NAME, **hub_kwargs)
+        if processor_file is not None:
+            model.set_processor(JetProcessor.from_pretrained(Path(processor_file).parent))
+        return model
+
+
+class HepJepaModel(HepJepaPreTrainedModel):
+    """The hep-jepa jet encoder: particle embedding -> pre-norm transformer blocks -> pooling.
+
+    Examples:
+
+    ```python
+    >>> from hep_jepa import HepJepaModel
+    >>> model = HepJepaModel.from_pretrained("hep-jepa/hep-jepa-tiny")
+    >>> embeddings = model.embed(jets)      # awkward jets -> (n_jets, hidden_size) numpy array
+    ```
+    """
+
+    def __init__(self, config: HepJepaConfig) -> None:
+        super().__init__(config)
+        self.embedding = ParticleEmbedding(config.num_features, config.hidden_size)
+        self.registers = (
+            RegisterTokens(config.num_register_tokens, config.hidden_size)
+            if config.num_register_tokens > 0 else None
+        )
+        self.pair_bias = (
+            PairBias(config.num_attention_heads, config.pair_bias_hidden_size)
+            if config.use_pair_bias else None
+        )
+        self.blocks = nn.ModuleList([
+            TransformerBlock(
+                config.hidden_size, config.num_attention_heads, config.intermediate_size,
+                activation=config.hidden_act, dropout=config.hidden_dropout_prob,
+                attention_dropout=config.attention_probs_dropout_prob,
+                layer_norm_eps=config.layer_norm_eps,
+            )
+            for _ in range(config.num_hidden_layers)
+        ])
+        self.norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.post_init()
+
+    def forward(
+        self,
+        features: torch.Tensor,
+        mask: torch.Tensor,
+        vectors: torch.Tensor | None = None,
+        points: torch.Tensor | None = None,
+        **kwargs: Any,
+    ) -> HepJepaModelOutput:
+        """Encode a padded batch of jets.
+
+        Args:
+            features: (B, N, F) standardised particle features (from `JetProcessor`).
+            mask: (B, N) bool, True = real particle. Every jet needs at least one.
+            vectors: (B, N, 4) px, py, pz, E; required when `config.use_pair_bias`.
+            points: (B, N, 2) Δη, Δφ; accepted for API symmetry (used by pretraining).
+
+        Returns:
+            `HepJepaModelOutput` with `last_hidden_state` (B, N, D) and `pooler_output` (B, D).
+        """
+        tokens = self.embed_tokens(features, mask)  # (B, N, D)
+        hidden, registers = self.encode_tokens(tokens, mask, vectors)
+        if self.config.pooling == "registers" and registers is not None:
+            pooled = registers.mean(dim=1)
+        else:
+            pooled = masked_mean(hidden, mask)
+        return HepJepaModelOutput(
+            last_hidden_state=hidden, pooler_output=pooled, mask=mask, register_tokens=registers
+        )
+
+    def embed_tokens(self, features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Particle features (B, N, F) -> tokens (B, N, D), zero at padding."""
+        self._check_inputs(features, mask)
+        return self.embedding(features) * mask[:, :, None].to(features.dtype)
+
+    def encode_tokens(
+        self, tokens: torch.Tensor, mask: torch.Tensor, vectors: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Run the transformer blocks over (a subset of) particle tokens.
+
+        Args:
+            tokens: (B, K, D) token embeddings.
+            mask: (B, K) bool, True = real token.
+            vectors: (B, K, 4) four-momenta of the tokens, for the pair bias.
+
+        Returns:
+            (B, K, D) normalised particle tokens and (B, R, D) register tokens (or None).
+        """
+        pair = None
+        if self.pair_bias is not None:
+            if vectors is None:
+                raise ValueError(
+                    "this model uses the pair bias (use_pair_bias=True) and needs `vectors` "
+                    "(B, N, 4); pass JetBatch.model_inputs() rather than features and mask alone."
+                )
+            pair = self.pair_bias(vectors)  # (B, H, K, K)
+        n_registers = 0
+        if self.registers is not None:
+            n_registers = self.config.num_register_tokens
+            tokens = torch.cat([self.registers(tokens.shape[0]).to(tokens.dtype), tokens], dim=1)
+            mask = torch.cat([mask.new_ones(mask.shape[0], n_registers), mask], dim=1)
+            if pair is not None:
+                pair = nn.functional.pad(pair, (n_registers, 0, n_registers, 0))  # (B, H, R+K, R+K)
+        bias = attention_bias(mask, tokens.dtype, pair)
+        implementation = self.config._attn_implementation or "sdpa"
+        for block in self.blocks:
+            tokens = block(tokens, bias, implementation)
+        tokens = self.norm(tokens)
+        registers = tokens[:, :n_registers] if n_registers else None
+        return tokens[:, n_registers:], registers
+
+    def _check_inputs(self, features: torch.Tensor, mask: torch.Tensor) -> None:
+        expected = self.config.num_features
+        if features.ndim != 3 or features.shape[-1] != expected:
+            raise ValueError(
+                f"features must have shape (B, N, {expected}) for feature_set="
+                f"{self.config.feature_set!r}, got {tuple(features.shape)}; make them with "
+                "the model's processor (model.processor(jets))."
+            )
+        if mask.shape != features.shape[:2] or mask.dtype != torch.bool:
+            raise ValueError(
+                f"mask must be a bool tensor of shape {tuple(features.shape[:2])}, got "
+                f"{mask.dtype} {tuple(mask.shape)} (True = real particle)."
+            )
+        if features.shape[1] > self.config.max_particles:
+            raise ValueError(
+                f"{features.shape[1]} particle slots exceed max_particles="
+                f"{self.config.max_particles} of this model."
+            )
+        if not bool(mask.any(dim=1).all()):
+            empty = int((~mask.any(dim=1)).nonzero()[0, 0])
+            raise ValueError(f"jet {empty} has no real particle in `mask`; remove empty jets.")
+
+    @torch.no_grad()
+    def embed(
+        self,
+        jets: Any,
+        *,
+        batch_size: int = 256,
+        progress: bool = False,
+        device: torch.device | str | None = None,
+    ) -> np.ndarray:
+        """Jet embeddings (``pooler_output``) for awkward jets, with the model's own processor.
+
+        Args:
+            jets: awkward array of jets (see ``docs/jets.md``).
+            batch_size: jets per forward pass.
+            progress: show a progress bar.
+            device: where to run; defaults to the model's device.
+
+        Returns:
+            (n_jets, hidden_size) float32 numpy array, in the order of `jets`.
+        """
+        from tqdm.auto import tqdm
+
+        was_training = self.training
+        self.eval()
+        device = torch.device(device) if device is not None else self.device
+        outputs = []
+        starts = range(0, len(jets), batch_size)
+        for start in tqdm(starts, disable=not progress, desc="embedding jets", unit="batch"):
+            batch: JetBatch = self.processor(jets[start : start + batch_size]).to(device)
+            outputs.append(self(**batch.model_inputs()).pooler_output.float().cpu().numpy())
+        self.train(was_training)
+        if not outputs:
+            return np.zeros((0, self.config.hidden_size), dtype=np.float32)
+        return np.concatenate(outputs)

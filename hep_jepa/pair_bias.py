@@ -1,0 +1,67 @@
+"""ParT-style physics pair bias: interaction features of particle pairs -> one attention bias per head.
+
+For particles a and b (Qu, Li, Qian, arXiv:2202.03772, eq. 3):
+
+- Δ  = sqrt((y_a − y_b)² + (φ_a − φ_b)²)       (rapidity y, azimuth φ)
+- kT = min(pT_a, pT_b) · Δ
+- z  = min(pT_a, pT_b) / (pT_a + pT_b)
+- m² = (E_a + E_b)² − |p_a + p_b|²
+
+The logarithms of the four are embedded by a small per-pair MLP into `num_heads` values.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+_EPS = 1e-8
+
+
+def pair_features(vectors: torch.Tensor) -> torch.Tensor:
+    """ln Δ, ln kT, ln z, ln m² for every particle pair.
+
+    Args:
+        vectors: (B, N, 4) px, py, pz, E.
+
+    Returns:
+        (B, N, N, 4) float tensor; values at padded particles are finite but meaningless.
+    """
+    px, py, pz, energy = vectors.unbind(dim=-1)  # each (B, N)
+    pt = torch.sqrt(px**2 + py**2).clamp_min(_EPS)
+    rapidity = 0.5 * torch.log(
+        (energy + pz).clamp_min(_EPS) / (energy - pz).clamp_min(_EPS)
+    )
+    phi = torch.atan2(py, px)
+    delta_y = rapidity[:, :, None] - rapidity[:, None, :]  # (B, N, N)
+    delta_phi = torch.remainder(phi[:, :, None] - phi[:, None, :] + torch.pi, 2 * torch.pi) - torch.pi
+    delta = torch.sqrt(delta_y**2 + delta_phi**2).clamp_min(_EPS)
+    pt_min = torch.minimum(pt[:, :, None], pt[:, None, :])
+    kt = pt_min * delta
+    z = pt_min / (pt[:, :, None] + pt[:, None, :])
+    pair_sum = vectors[:, :, None, :] + vectors[:, None, :, :]  # (B, N, N, 4)
+    mass_squared = pair_sum[..., 3] ** 2 - (pair_sum[..., :3] ** 2).sum(-1)
+    return torch.stack(
+        [torch.log(delta), torch.log(kt.clamp_min(_EPS)), torch.log(z.clamp_min(_EPS)),
+         torch.log(mass_squared.clamp_min(_EPS))],
+        dim=-1,
+    )
+
+
+class PairBias(nn.Module):
+    """Embeds pair features into an additive attention bias, one value per head.
+
+    Shape: vectors (B, N, 4) -> bias (B, H, N, N).
+    """
+
+    def __init__(self, num_heads: int, hidden_size: int) -> None:
+        super().__init__()
+        self.norm = nn.LayerNorm(4)
+        self.mlp = nn.Sequential(
+            nn.Linear(4, hidden_size), nn.GELU(), nn.Linear(hidden_size, num_heads)
+        )
+
+    def forward(self, vectors: torch.Tensor) -> torch.Tensor:
+        features = pair_features(vectors.float())  # (B, N, N, 4)
+        bias = self.mlp(self.norm(features))  # (B, N, N, H)
+        return bias.permute(0, 3, 1, 2)  # (B, H, N, N)
