@@ -33,6 +33,7 @@ _EXPORTS: dict[str, str] = {
     "JetClassifierOutput": "hep_jepa.classification",
     "HEADS": "hep_jepa.heads",
     "AutoModelForJetClassification": "hep_jepa.auto",
+    "list_pretrained": "hep_jepa.hub",
 }
 
 __all__ = [*sorted(_EXPORTS), "__version__"]
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from hep_jepa.classification import HepJepaForJetClassification, JetClassifierOutput
     from hep_jepa.configuration import PRESETS, HepJepaConfig
     from hep_jepa.heads import HEADS
+    from hep_jepa.hub import list_pretrained
     from hep_jepa.modeling import HepJepaModel, HepJepaModelOutput, HepJepaPreTrainedModel
     from hep_jepa.processor import JetBatch, JetProcessor
 

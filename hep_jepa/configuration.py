@@ -124,8 +124,13 @@ class HepJepaConfig(PreTrainedConfig):
         """Number F of per-particle input features of `feature_set`."""
         return len(FEATURE_SETS[self.feature_set])
 
+    def __post_init__(self, **kwargs: Any) -> None:
+        # Validate here, before `@strict` does, so that bad values raise a plain ValueError.
+        self.validate_architecture()
+        super().__post_init__(**kwargs)
+
     def validate_architecture(self) -> None:
-        """Called by `@strict` on creation: reject settings no model can be built from."""
+        """Reject settings no model can be built from, saying what is allowed."""
         _check_choice("feature_set", self.feature_set, tuple(FEATURE_SETS))
         _check_choice("pooling", self.pooling, POOLINGS)
         _check_choice("tokenizer", self.tokenizer, TOKENIZERS)

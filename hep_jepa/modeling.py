@@ -122,11 +122,28 @@ class HepJepaPreTrainedModel(PreTrainedModel):
         hub_kwargs = {k: kwargs[k] for k in ("revision", "cache_dir", "token", "local_files_only",
                                             "force_download") if k in kwargs}
         kwargs.setdefault("use_safetensors", True)
-        model = super().from_pretrained(path, *model_args, **kwargs)
+        want_info = kwargs.pop("output_loading_info", False)
+        try:
+            model, info = super().from_pretrained(path, *model_args, output_loading_info=True, **kwargs)
+        except RuntimeError as error:
+            if "mismatched" not in str(error):
+                raise
+            raise ValueError(
+                f"the weights of {str(pretrained_model_name_or_path)!r} do not match its config.json "
+                "(tensor shapes differ; see the load report above). Fix or restore config.json, or "
+                "pass ignore_mismatched_sizes=True to re-initialise the mismatched tensors."
+            ) from None
+        if info["missing_keys"] and not kwargs.get("ignore_mismatched_sizes"):
+            missing = sorted(info["missing_keys"])
+            raise ValueError(
+                f"the checkpoint {str(pretrained_model_name_or_path)!r} lacks {len(missing)} weights "
+                f"that its config.json asks for (e.g. {missing[:3]}); the config and the weights "
+                "come from different models. Fix or restore config.json."
+            )
         processor_file = resolve_file(path, PROCESSOR_CONFIG_NAME, **hub_kwargs)
         if processor_file is not None:
             model.set_processor(JetProcessor.from_pretrained(Path(processor_file).parent))
-        return model
+        return (model, info) if want_info else model
 
 
 class HepJepaModel(HepJepaPreTrainedModel):
