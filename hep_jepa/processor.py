@@ -31,7 +31,6 @@ from hep_jepa.features import (
     STANDARDIZATION,
     TRACK_FEATURES,
     charge_from_pid,
-    delta_phi,
     particle_id_flags,
     standardize,
 )
@@ -141,22 +140,16 @@ class JetProcessor:
         flat = _particle_features(kinematics, particles, counts, self.feature_set)
         slots, mask = _sorted_slots(kinematics["pt"], counts, self.max_particles)
 
-        batch_size, n_slots = mask.shape
-        features = np.zeros((batch_size, n_slots, self.num_features), dtype=np.float32)
-        for index, name in enumerate(self.feature_names):
-            values = standardize(name, flat[name], self.standardization)
-            features[:, :, index] = np.where(mask, values[slots], 0.0)
-        vectors = np.zeros((batch_size, n_slots, 4), dtype=np.float32)
-        for index, name in enumerate(("px", "py", "pz", "energy")):
-            vectors[:, :, index] = np.where(mask, kinematics[name][slots], 0.0)
-        points = np.zeros((batch_size, n_slots, 2), dtype=np.float32)
-        for index, name in enumerate(("deta", "dphi")):
-            points[:, :, index] = np.where(mask, flat[name][slots], 0.0)
+        # One (P + 1, C) table per output, its last row zero for the padding slots, then a
+        # single row gather each: (B, N) slot indices -> (B, N, C).
+        table = _table([standardize(n, flat[n], self.standardization) for n in self.feature_names])
+        vectors = _table([kinematics[n] for n in ("px", "py", "pz", "energy")])
+        points = _table([flat["deta"], flat["dphi"]])
         return JetBatch(
-            features=torch.from_numpy(features),
+            features=torch.from_numpy(np.take(table, slots, axis=0)),
             mask=torch.from_numpy(mask),
-            vectors=torch.from_numpy(vectors),
-            points=torch.from_numpy(points),
+            vectors=torch.from_numpy(np.take(vectors, slots, axis=0)),
+            points=torch.from_numpy(np.take(points, slots, axis=0)),
             labels=None if labels is None else torch.from_numpy(labels),
         )
 
@@ -287,32 +280,31 @@ def _field(particles: ak.Array, names: tuple[str, ...]) -> str | None:
 
 
 def _four_momenta(particles: ak.Array, counts: np.ndarray) -> dict[str, np.ndarray]:
-    """Flat float64 px, py, pz, energy, pt, eta, phi of every particle, validated."""
+    """Flat float32 px, py, pz, energy, pt of every particle, validated."""
     available = ak.fields(particles)
     energy_name = _field(particles, _ENERGY_NAMES)
     mass_name = _field(particles, _MASS_NAMES)
-    if all(n in available for n in _CARTESIAN) and energy_name is not None:
-        px, py, pz = (_numeric(particles[n], n, counts).astype(np.float64) for n in _CARTESIAN)
-        energy = _numeric(particles[energy_name], energy_name, counts).astype(np.float64)
+    if _is_vector(particles):
+        import vector
+
+        vector.register_awkward()
+        lorentz = ak.with_name(particles, "Momentum4D")
+        px, py, pz, energy = (ak.to_numpy(ak.flatten(getattr(lorentz, n))) for n in ("px", "py", "pz", "E"))
+    elif all(n in available for n in _CARTESIAN) and energy_name is not None:
+        px, py, pz = (_numeric(particles[n], n, counts) for n in _CARTESIAN)
+        energy = _numeric(particles[energy_name], energy_name, counts)
     elif all(n in available for n in _CYLINDRICAL) and mass_name is not None:
         pt, eta, phi = (_numeric(particles[n], n, counts).astype(np.float64) for n in _CYLINDRICAL)
         mass = _numeric(particles[mass_name], mass_name, counts).astype(np.float64)
         px, py, pz = pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(eta)
         energy = np.sqrt(px**2 + py**2 + pz**2 + mass**2)
-    elif ak.parameters(particles).get("__list__") or _is_vector(particles):
-        import vector
-
-        vector.register_awkward()
-        lorentz = ak.with_name(particles, "Momentum4D")
-        values = {n: ak.to_numpy(ak.flatten(getattr(lorentz, n))).astype(np.float64)
-                  for n in ("px", "py", "pz", "E")}
-        px, py, pz, energy = values["px"], values["py"], values["pz"], values["E"]
     else:
         missing = [n for n in (*_CARTESIAN, "energy") if n not in available]
         raise ValueError(
             f"particles lack the four-momentum field(s) {missing} (have {available}); give "
             "px, py, pz, energy (or E), or pt, eta, phi, mass, or a vector Momentum4D array."
         )
+    px, py, pz, energy = (np.asarray(v, dtype=np.float32) for v in (px, py, pz, energy))
     negative = np.flatnonzero(energy < 0)
     if negative.size:
         raise ValueError(
@@ -326,8 +318,7 @@ def _four_momenta(particles: ak.Array, counts: np.ndarray) -> dict[str, np.ndarr
             f"a particle of jet {_jet_of(int(zero_pt[0]), counts)} has zero transverse momentum "
             "(px = py = 0), so its η is undefined; remove zero-pT particles (padding?) first."
         )
-    return {"px": px, "py": py, "pz": pz, "energy": energy, "pt": pt,
-            "eta": np.arcsinh(pz / pt), "phi": np.arctan2(py, px)}
+    return {"px": px, "py": py, "pz": pz, "energy": energy, "pt": pt}
 
 
 def _is_vector(particles: ak.Array) -> bool:
@@ -341,26 +332,30 @@ def _particle_features(
 ) -> dict[str, np.ndarray]:
     """Every feature of `feature_set` (unstandardised), flat over all particles."""
     jet_starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    jet = {n: np.add.reduceat(kin[n], jet_starts) for n in ("px", "py", "pz", "energy")}
+    # The jet axis is the constituent sum, accumulated in float64.
+    jet = {n: np.add.reduceat(kin[n], jet_starts, dtype=np.float64) for n in ("px", "py", "pz", "energy")}
     jet_pt = np.hypot(jet["px"], jet["py"])
     jet_eta = np.arcsinh(jet["pz"] / jet_pt)
-    jet_phi = np.arctan2(jet["py"], jet["px"])
     # ParT convention: Δη flips sign with the jet's η (sign(0) taken as +1).
     eta_sign = np.where(jet_eta < 0, -1.0, 1.0)
 
     def per_particle(values: np.ndarray) -> np.ndarray:
-        return np.repeat(values, counts)
+        return np.repeat(values.astype(np.float32), counts)
 
-    deta = (kin["eta"] - per_particle(jet_eta)) * per_particle(eta_sign)
-    dphi = delta_phi(kin["phi"], per_particle(jet_phi))
+    pt, energy = kin["pt"], np.maximum(kin["energy"], np.finfo(np.float32).tiny)
+    deta = (np.arcsinh(kin["pz"] / pt) - per_particle(jet_eta)) * per_particle(eta_sign)
+    # Δφ as the signed angle between the particle and the jet axis in the transverse plane:
+    # one arctan2, already in (−π, π].
+    jet_ux, jet_uy = per_particle(jet["px"] / jet_pt), per_particle(jet["py"] / jet_pt)
+    dphi = np.arctan2(kin["py"] * jet_ux - kin["px"] * jet_uy, kin["px"] * jet_ux + kin["py"] * jet_uy)
+    log_pt, log_energy = np.log(pt), np.log(energy)
     features = {
         "deta": deta,
         "dphi": dphi,
-        "log_pt": np.log(kin["pt"]),
-        "log_energy": np.log(np.maximum(kin["energy"], np.finfo(np.float64).tiny)),
-        "log_pt_rel": np.log(kin["pt"] / per_particle(jet_pt)),
-        "log_energy_rel": np.log(np.maximum(kin["energy"], np.finfo(np.float64).tiny)
-                                 / per_particle(jet["energy"])),
+        "log_pt": log_pt,
+        "log_energy": log_energy,
+        "log_pt_rel": log_pt - per_particle(np.log(jet_pt)),
+        "log_energy_rel": log_energy - per_particle(np.log(jet["energy"])),
         "delta_r": np.hypot(deta, dphi),
     }
     wanted = FEATURE_SETS[feature_set]
@@ -372,7 +367,7 @@ def _particle_features(
             )
         pid = _numeric(particles["pid"], "pid", counts).astype(np.int64)
         if "charge" in ak.fields(particles):
-            charge = _numeric(particles["charge"], "charge", counts).astype(np.float64)
+            charge = _numeric(particles["charge"], "charge", counts).astype(np.float32)
         else:
             charge = charge_from_pid(pid)
         features["charge"] = charge
@@ -384,7 +379,7 @@ def _particle_features(
                 f"feature_set={feature_set!r} needs the track fields {missing} on the particles; "
                 "use feature_set='kinpid' or 'kin' for jets without track information."
             )
-        track = {n: _numeric(particles[n], n, counts).astype(np.float64) for n in TRACK_FEATURES}
+        track = {n: _numeric(particles[n], n, counts).astype(np.float32) for n in TRACK_FEATURES}
         features["d0"] = np.tanh(track["d0"])
         features["d0err"] = track["d0err"]
         features["dz"] = np.tanh(track["dz"])
@@ -396,26 +391,33 @@ def _sorted_slots(pt: np.ndarray, counts: np.ndarray, max_particles: int) -> tup
     """Flat particle index for every (jet, slot), hardest first, and the slot mask.
 
     Returns:
-        slots: (B, N) int64 index into the flat particle arrays (0 where padded).
+        slots: (B, N) int64 index into the flat particle arrays; padded slots point one past
+            the last particle (the zero row of the gather tables).
         mask: (B, N) bool, True where the slot holds a particle.
     """
     n_slots = max_particles
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     mask = np.arange(n_slots)[None, :] < counts[:, None]  # (B, N)
     # Fast path: inputs that are already pT-ordered (most files are) need no sort.
-    descending = pt[1:] <= pt[:-1]
-    within_jet = np.ones(pt.size - 1, dtype=bool) if pt.size > 1 else np.zeros(0, dtype=bool)
+    within_jet = np.ones(max(pt.size - 1, 0), dtype=bool)
     within_jet[starts[1:] - 1] = False
-    if np.all(descending | ~within_jet):
-        local = np.broadcast_to(np.arange(n_slots), mask.shape)
+    if np.all((pt[1:] <= pt[:-1]) | ~within_jet):
+        local = np.arange(n_slots)[None, :]
     else:
         longest = int(counts.max())
         position = np.arange(pt.size) - np.repeat(starts, counts)
-        jet_index = np.repeat(np.arange(counts.size), counts)
-        padded = np.full((counts.size, longest), -np.inf)  # (B, Lmax)
-        padded[jet_index, position] = pt
+        padded = np.full((counts.size, longest), -np.inf, dtype=np.float32)  # (B, Lmax)
+        padded[np.repeat(np.arange(counts.size), counts), position] = pt
         local = np.argsort(-padded, axis=1, kind="stable")[:, :n_slots]
         if local.shape[1] < n_slots:
             local = np.pad(local, ((0, 0), (0, n_slots - local.shape[1])))
-    slots = np.where(mask, starts[:, None] + local, 0)
+    slots = np.where(mask, starts[:, None] + local, pt.size)
     return slots, mask
+
+
+def _table(columns: list[np.ndarray]) -> np.ndarray:
+    """Stack flat per-particle columns into a (P + 1, C) float32 table with a zero last row."""
+    table = np.zeros((columns[0].size + 1, len(columns)), dtype=np.float32)
+    for index, column in enumerate(columns):
+        table[:-1, index] = column
+    return table
