@@ -18,12 +18,12 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import awkward as ak  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import awkward as ak
+import numpy as np
+import torch
 
-from hep_jepa import JetProcessor  # noqa: E402
-from hep_jepa.features import STANDARDIZATION, delta_phi  # noqa: E402
+from hep_jepa import JetProcessor
+from hep_jepa.features import STANDARDIZATION, delta_phi
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "top_tagging"
 
@@ -38,11 +38,16 @@ def load_jets(n_jets: int) -> tuple[ak.Array, str]:
         mask = np.arange(128)[None] < rng.integers(20, 100, 2000)[:, None]
         pt = rng.exponential(20, mask.shape) + 0.5
         eta, phi = rng.normal(0, 0.2, mask.shape), rng.normal(0, 0.2, mask.shape)
-        vectors = np.stack([pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(eta), pt * np.cosh(eta)], 1)
+        vectors = np.stack(
+            [pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(eta), pt * np.cosh(eta)], 1
+        )
         source = "toy"
     repeat = -(-n_jets // len(mask))
     vectors, mask = np.tile(vectors, (repeat, 1, 1))[:n_jets], np.tile(mask, (repeat, 1))[:n_jets]
-    flat = {n: vectors[:, i, :][mask].astype(np.float32) for i, n in enumerate(("px", "py", "pz", "energy"))}
+    flat = {
+        n: vectors[:, i, :][mask].astype(np.float32)
+        for i, n in enumerate(("px", "py", "pz", "energy"))
+    }
     particles = ak.unflatten(ak.zip(flat), mask.sum(1))
     return ak.zip({"particles": particles}, depth_limit=1), source
 
@@ -59,9 +64,15 @@ def reference_process(jets: ak.Array, max_particles: int = 128) -> np.ndarray:
         jet_eta, jet_phi = np.arcsinh(axis[2] / jet_pt), np.arctan2(axis[1], axis[0])
         deta = (np.arcsinh(p[:, 2] / pt) - jet_eta) * (1.0 if jet_eta >= 0 else -1.0)
         dphi = delta_phi(np.arctan2(p[:, 1], p[:, 0]), jet_phi)
-        raw = {"deta": deta, "dphi": dphi, "log_pt": np.log(pt), "log_energy": np.log(p[:, 3]),
-               "log_pt_rel": np.log(pt / jet_pt), "log_energy_rel": np.log(p[:, 3] / axis[3]),
-               "delta_r": np.hypot(deta, dphi)}
+        raw = {
+            "deta": deta,
+            "dphi": dphi,
+            "log_pt": np.log(pt),
+            "log_energy": np.log(p[:, 3]),
+            "log_pt_rel": np.log(pt / jet_pt),
+            "log_energy_rel": np.log(p[:, 3] / axis[3]),
+            "delta_r": np.hypot(deta, dphi),
+        }
         for k, (name, values) in enumerate(raw.items()):
             if name in STANDARDIZATION:
                 sub, mul, lo, hi = STANDARDIZATION[name]
@@ -95,8 +106,9 @@ def main() -> None:
     shuffled = ak.zip({"particles": jets.particles[ak.argsort(random_keys, axis=1)]}, depth_limit=1)
     processor = JetProcessor(feature_set="kin", max_particles=128)
 
-    np.testing.assert_allclose(processor(jets[:200]).features.numpy(), reference_process(jets[:200]),
-                               atol=1e-5, rtol=1e-5)
+    np.testing.assert_allclose(
+        processor(jets[:200]).features.numpy(), reference_process(jets[:200]), atol=1e-5, rtol=1e-5
+    )
     t_sorted = best_of(lambda: processor(jets), args.repeats)
     t_shuffled = best_of(lambda: processor(shuffled), args.repeats)
     reference_jets = jets[: args.reference_jets]
@@ -113,11 +125,19 @@ def main() -> None:
         "processor_jets_per_s_unordered_input": args.jets / t_shuffled,
         "reference_jets_per_s": args.reference_jets / t_reference,
     }
-    results["speedup_ordered"] = results["processor_jets_per_s_pt_ordered_input"] / results["reference_jets_per_s"]
-    results["speedup_unordered"] = results["processor_jets_per_s_unordered_input"] / results["reference_jets_per_s"]
+    results["speedup_ordered"] = (
+        results["processor_jets_per_s_pt_ordered_input"] / results["reference_jets_per_s"]
+    )
+    results["speedup_unordered"] = (
+        results["processor_jets_per_s_unordered_input"] / results["reference_jets_per_s"]
+    )
     width = max(map(len, results))
     for key, value in results.items():
-        print(f"{key:<{width}}  {value:,.1f}" if isinstance(value, float) else f"{key:<{width}}  {value}")
+        print(
+            f"{key:<{width}}  {value:,.1f}"
+            if isinstance(value, float)
+            else f"{key:<{width}}  {value}"
+        )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
 

@@ -30,10 +30,14 @@ def main() -> None:
 
     jets = load_jets(args.data)
     model = HepJepaModel.from_pretrained(args.model)
-    print(f"model {args.model}: {model.num_parameters():,} parameters, feature set "
-          f"{model.config.feature_set!r}, {len(jets)} jets from {args.data}")
+    print(
+        f"model {args.model}: {model.num_parameters():,} parameters, feature set "
+        f"{model.config.feature_set!r}, {len(jets)} jets from {args.data}"
+    )
     embeddings = model.embed(jets, batch_size=256, progress=True)
-    print(f"embeddings: shape {embeddings.shape}, mean per-dimension std {embeddings.std(0).mean():.3f}")
+    print(
+        f"embeddings: shape {embeddings.shape}, mean per-dimension std {embeddings.std(0).mean():.3f}"
+    )
 
     if "label" in jets.fields:
         labels = np.asarray(jets.label)
@@ -49,8 +53,12 @@ def _probe_accuracy(x: np.ndarray, y: np.ndarray, folds: int = 5) -> float:
     for fold in np.array_split(order, folds):
         train = np.setdiff1d(order, fold)
         design = np.c_[x[train], np.ones(len(train))]
-        weights = np.linalg.solve(design.T @ design + 1e-2 * np.eye(design.shape[1]), design.T @ targets[train])
-        correct += int((np.c_[x[fold], np.ones(len(fold))] @ weights).argmax(1).__eq__(y[fold]).sum())
+        weights = np.linalg.solve(
+            design.T @ design + 1e-2 * np.eye(design.shape[1]), design.T @ targets[train]
+        )
+        correct += int(
+            (np.c_[x[fold], np.ones(len(fold))] @ weights).argmax(1).__eq__(y[fold]).sum()
+        )
     return correct / len(y)
 
 

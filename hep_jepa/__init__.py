@@ -36,7 +36,21 @@ _EXPORTS: dict[str, str] = {
     "list_pretrained": "hep_jepa.hub",
 }
 
-__all__ = [*sorted(_EXPORTS), "__version__"]
+__all__ = [
+    "HEADS",
+    "PRESETS",
+    "AutoModelForJetClassification",
+    "HepJepaConfig",
+    "HepJepaForJetClassification",
+    "HepJepaModel",
+    "HepJepaModelOutput",
+    "HepJepaPreTrainedModel",
+    "JetBatch",
+    "JetClassifierOutput",
+    "JetProcessor",
+    "__version__",
+    "list_pretrained",
+]
 
 if TYPE_CHECKING:
     from hep_jepa.auto import AutoModelForJetClassification

@@ -80,7 +80,10 @@ class _AfterImportHook(importlib.abc.MetaPathFinder):
 def register_when_transformers_auto_loads() -> None:
     """Register now if transformers' Auto modules are loaded, else right after they load."""
     pending: dict[str, Callable[[], None]] = {}
-    for module_name, register in ((_CONFIG_AUTO, _register_config), (_MODELING_AUTO, _register_models)):
+    for module_name, register in (
+        (_CONFIG_AUTO, _register_config),
+        (_MODELING_AUTO, _register_models),
+    ):
         if module_name in sys.modules:
             register()
         else:

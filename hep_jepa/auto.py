@@ -18,7 +18,7 @@ from hep_jepa.configuration import HepJepaConfig
 class AutoModelForJetClassification(_BaseAutoModelClass):
     """Loads the jet-classification model class that matches a checkpoint's config."""
 
-    _model_mapping = _LazyAutoMapping(OrderedDict(), OrderedDict())
+    _model_mapping = _LazyAutoMapping(OrderedDict(), OrderedDict())  # type: ignore[assignment]
 
 
 AutoModelForJetClassification.register(HepJepaConfig, HepJepaForJetClassification, exist_ok=True)

@@ -53,7 +53,7 @@ class HepJepaForJetClassification(HepJepaPreTrainedModel):
         self.post_init()
 
     @classmethod
-    def from_pretrained(  # type: ignore[override]
+    def from_pretrained(
         cls,
         pretrained_model_name_or_path: Any,
         *model_args: Any,
@@ -79,8 +79,11 @@ class HepJepaForJetClassification(HepJepaPreTrainedModel):
         from hep_jepa.hub import resolve_model_path
 
         path = resolve_model_path(pretrained_model_name_or_path)
-        config_kwargs = {k: kwargs[k] for k in ("revision", "cache_dir", "token", "local_files_only")
-                         if k in kwargs}
+        config_kwargs = {
+            k: kwargs[k]
+            for k in ("revision", "cache_dir", "token", "local_files_only")
+            if k in kwargs
+        }
         saved = HepJepaConfig.from_pretrained(path, **config_kwargs)
         is_tagger = CLASSIFIER_ARCHITECTURE in (saved.architectures or [])
         overrides = {k: v for k, v in (("num_labels", num_labels), ("head", head)) if v is not None}
@@ -91,7 +94,8 @@ class HepJepaForJetClassification(HepJepaPreTrainedModel):
             encoder = HepJepaModel.from_pretrained(path, *model_args, **kwargs)
             config = HepJepaConfig.from_dict({**encoder.config.to_dict(), **overrides})
             config.architectures = [CLASSIFIER_ARCHITECTURE]
-            model = cls(config).to(device=encoder.device, dtype=encoder.dtype)
+            model = cls(config)
+            model.to(device=encoder.device, dtype=encoder.dtype)  # type: ignore[call-arg]
             model.hep_jepa = encoder
             model.set_processor(encoder.processor)
         if freeze_backbone:
@@ -133,29 +137,34 @@ class HepJepaForJetClassification(HepJepaPreTrainedModel):
         encoded = self.hep_jepa(features, mask, vectors=vectors, points=points)
         logits = self.head(encoded.last_hidden_state, encoded.pooler_output, mask)  # (B, C)
         loss = None
+        num_labels = int(logits.shape[-1])
         if labels is not None:
-            if labels.numel() and (int(labels.min()) < 0 or int(labels.max()) >= self.config.num_labels):
+            if labels.numel() and (int(labels.min()) < 0 or int(labels.max()) >= num_labels):
                 raise ValueError(
-                    f"labels must lie in [0, {self.config.num_labels}) for num_labels="
-                    f"{self.config.num_labels}; got values from {int(labels.min())} to "
+                    f"labels must lie in [0, {num_labels}) for num_labels="
+                    f"{num_labels}; got values from {int(labels.min())} to "
                     f"{int(labels.max())}. Load the model with num_labels matching the data."
                 )
             loss = F.cross_entropy(logits, labels)
         return JetClassifierOutput(loss=loss, logits=logits, pooler_output=encoded.pooler_output)
 
     @torch.no_grad()
-    def predict_proba(self, jets: Any, *, batch_size: int = 256, progress: bool = False) -> np.ndarray:
+    def predict_proba(
+        self, jets: Any, *, batch_size: int = 256, progress: bool = False
+    ) -> np.ndarray:
         """Class probabilities (n_jets, num_labels) for awkward jets, with the saved processor."""
         from tqdm.auto import tqdm
 
         was_training = self.training
         self.eval()
         outputs = []
-        for start in tqdm(range(0, len(jets), batch_size), disable=not progress, desc="tagging jets"):
+        for start in tqdm(
+            range(0, len(jets), batch_size), disable=not progress, desc="tagging jets"
+        ):
             batch: JetBatch = self.processor(jets[start : start + batch_size]).to(self.device)
             logits = self(**batch.model_inputs()).logits
             outputs.append(logits.float().softmax(dim=-1).cpu().numpy())
         self.train(was_training)
         if not outputs:
-            return np.zeros((0, self.config.num_labels), dtype=np.float32)
+            return np.zeros((0, int(self.config.num_labels or 0)), dtype=np.float32)
         return np.concatenate(outputs)

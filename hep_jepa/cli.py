@@ -18,7 +18,10 @@ from hep_jepa import __version__
 # name -> (module, one-line help). Modules are imported lazily.
 COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("hep_jepa.commands.generate", "generate labelled jets with Pythia 8 + FastJet"),
-    "convert": ("hep_jepa.commands.convert", "convert jets from any supported format to parquet shards"),
+    "convert": (
+        "hep_jepa.commands.convert",
+        "convert jets from any supported format to parquet shards",
+    ),
     "embed": ("hep_jepa.commands.embed", "embed jets with a pretrained encoder into a .npy file"),
 }
 

@@ -19,10 +19,30 @@ HEAD_NAMES = ("linear", "mlp", "attention")
 
 # Named sizes. `part` matches the Particle Transformer (d = 128, 8 blocks, 8 heads).
 PRESETS: dict[str, dict[str, Any]] = {
-    "tiny": {"hidden_size": 64, "num_hidden_layers": 4, "num_attention_heads": 4, "intermediate_size": 256},
-    "small": {"hidden_size": 128, "num_hidden_layers": 6, "num_attention_heads": 8, "intermediate_size": 512},
-    "base": {"hidden_size": 256, "num_hidden_layers": 8, "num_attention_heads": 8, "intermediate_size": 1024},
-    "part": {"hidden_size": 128, "num_hidden_layers": 8, "num_attention_heads": 8, "intermediate_size": 512},
+    "tiny": {
+        "hidden_size": 64,
+        "num_hidden_layers": 4,
+        "num_attention_heads": 4,
+        "intermediate_size": 256,
+    },
+    "small": {
+        "hidden_size": 128,
+        "num_hidden_layers": 6,
+        "num_attention_heads": 8,
+        "intermediate_size": 512,
+    },
+    "base": {
+        "hidden_size": 256,
+        "num_hidden_layers": 8,
+        "num_attention_heads": 8,
+        "intermediate_size": 1024,
+    },
+    "part": {
+        "hidden_size": 128,
+        "num_hidden_layers": 8,
+        "num_attention_heads": 8,
+        "intermediate_size": 512,
+    },
 }
 
 
@@ -137,17 +157,30 @@ class HepJepaConfig(PreTrainedConfig):
         _check_choice("masking", self.masking, MASKINGS)
         _check_choice("hidden_act", self.hidden_act, HIDDEN_ACTS)
         _check_choice("head", self.head, HEAD_NAMES)
-        for name in ("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
-                     "max_particles", "predictor_hidden_size", "predictor_num_attention_heads",
-                     "num_target_blocks", "num_patches", "patch_size"):
+        for name in (
+            "hidden_size",
+            "num_hidden_layers",
+            "num_attention_heads",
+            "intermediate_size",
+            "max_particles",
+            "predictor_hidden_size",
+            "predictor_num_attention_heads",
+            "num_target_blocks",
+            "num_patches",
+            "patch_size",
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)}.")
         if self.num_register_tokens < 0:
             raise ValueError(f"num_register_tokens must be >= 0, got {self.num_register_tokens}.")
-        _check_divisible("hidden_size", self.hidden_size, "num_attention_heads", self.num_attention_heads)
         _check_divisible(
-            "predictor_hidden_size", self.predictor_hidden_size,
-            "predictor_num_attention_heads", self.predictor_num_attention_heads,
+            "hidden_size", self.hidden_size, "num_attention_heads", self.num_attention_heads
+        )
+        _check_divisible(
+            "predictor_hidden_size",
+            self.predictor_hidden_size,
+            "predictor_num_attention_heads",
+            self.predictor_num_attention_heads,
         )
         if self.pooling == "registers" and self.num_register_tokens == 0:
             raise ValueError(
@@ -158,7 +191,9 @@ class HepJepaConfig(PreTrainedConfig):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)}.")
         if not 0.0 < self.target_block_fraction < 1.0:
-            raise ValueError(f"target_block_fraction must be in (0, 1), got {self.target_block_fraction}.")
+            raise ValueError(
+                f"target_block_fraction must be in (0, 1), got {self.target_block_fraction}."
+            )
         if not 0.0 < self.context_fraction <= 1.0:
             raise ValueError(f"context_fraction must be in (0, 1], got {self.context_fraction}.")
         if not 0.0 <= self.ema_momentum_start <= self.ema_momentum_end <= 1.0:

@@ -12,7 +12,12 @@ import numpy as np
 
 KIN_FEATURES = ("deta", "dphi", "log_pt", "log_energy", "log_pt_rel", "log_energy_rel", "delta_r")
 PID_FEATURES = (
-    "charge", "is_charged_hadron", "is_neutral_hadron", "is_photon", "is_electron", "is_muon",
+    "charge",
+    "is_charged_hadron",
+    "is_neutral_hadron",
+    "is_photon",
+    "is_electron",
+    "is_muon",
 )
 TRACK_FEATURES = ("d0", "d0err", "dz", "dzerr")
 
@@ -91,7 +96,9 @@ def particle_id_flags(pid: np.ndarray, charge: np.ndarray) -> dict[str, np.ndarr
     }
 
 
-def standardize(name: str, values: np.ndarray, table: dict[str, tuple[float, float, float, float]]) -> np.ndarray:
+def standardize(
+    name: str, values: np.ndarray, table: dict[str, tuple[float, float, float, float]]
+) -> np.ndarray:
     """Apply the ``(x - subtract) * multiply`` then clip rule of `table` to one feature."""
     if name not in table:
         return values

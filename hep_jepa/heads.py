@@ -20,9 +20,11 @@ class LinearHead(nn.Module):
     def __init__(self, config: HepJepaConfig) -> None:
         super().__init__()
         self.dropout = nn.Dropout(config.classifier_dropout)
-        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+        self.classifier = nn.Linear(config.hidden_size, _num_labels(config))
 
-    def forward(self, hidden: torch.Tensor, pooled: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, hidden: torch.Tensor, pooled: torch.Tensor, mask: torch.Tensor
+    ) -> torch.Tensor:
         return self.classifier(self.dropout(pooled))
 
 
@@ -34,9 +36,11 @@ class MLPHead(nn.Module):
         self.dense = nn.Linear(config.hidden_size, config.hidden_size)
         self.act = nn.GELU()
         self.dropout = nn.Dropout(config.classifier_dropout)
-        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+        self.classifier = nn.Linear(config.hidden_size, _num_labels(config))
 
-    def forward(self, hidden: torch.Tensor, pooled: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, hidden: torch.Tensor, pooled: torch.Tensor, mask: torch.Tensor
+    ) -> torch.Tensor:
         return self.classifier(self.dropout(self.act(self.dense(pooled))))
 
 
@@ -52,17 +56,32 @@ class AttentionPoolingHead(nn.Module):
         self.out = nn.Linear(config.hidden_size, config.hidden_size)
         self.norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
         self.dropout = nn.Dropout(config.classifier_dropout)
-        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+        self.classifier = nn.Linear(config.hidden_size, _num_labels(config))
 
-    def forward(self, hidden: torch.Tensor, pooled: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, hidden: torch.Tensor, pooled: torch.Tensor, mask: torch.Tensor
+    ) -> torch.Tensor:
         batch, length, width = hidden.shape
-        key, value = self.key_value(hidden).view(batch, length, 2, self.num_heads, self.head_size).permute(
-            2, 0, 3, 1, 4
-        ).unbind(0)  # each (B, H, N, hs)
-        query = self.query.view(1, self.num_heads, 1, self.head_size).expand(batch, -1, -1, -1)  # (B, H, 1, hs)
-        context = F.scaled_dot_product_attention(query, key, value, attn_mask=attention_bias(mask, hidden.dtype))
+        key, value = (
+            self.key_value(hidden)
+            .view(batch, length, 2, self.num_heads, self.head_size)
+            .permute(2, 0, 3, 1, 4)
+            .unbind(0)
+        )  # each (B, H, N, hs)
+        query = self.query.view(1, self.num_heads, 1, self.head_size).expand(
+            batch, -1, -1, -1
+        )  # (B, H, 1, hs)
+        context = F.scaled_dot_product_attention(
+            query, key, value, attn_mask=attention_bias(mask, hidden.dtype)
+        )
         attended = self.out(context.transpose(1, 2).reshape(batch, width))  # (B, D)
         return self.classifier(self.dropout(self.norm(attended)))
+
+
+def _num_labels(config: HepJepaConfig) -> int:
+    if not config.num_labels or config.num_labels < 1:
+        raise ValueError(f"num_labels must be a positive integer, got {config.num_labels}.")
+    return int(config.num_labels)
 
 
 HEADS: dict[str, type[nn.Module]] = {

@@ -47,7 +47,9 @@ def resolve_model_path(name_or_path: str | os.PathLike[str]) -> str:
     return str(name_or_path)
 
 
-def resolve_file(name_or_path: str | os.PathLike[str], filename: str, **hub_kwargs: Any) -> str | None:
+def resolve_file(
+    name_or_path: str | os.PathLike[str], filename: str, **hub_kwargs: Any
+) -> str | None:
     """Local path of `filename` in a model folder, bundled model or Hub repo; None if absent.
 
     `hub_kwargs` (``revision``, ``cache_dir``, ``token``, ``local_files_only``,

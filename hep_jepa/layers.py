@@ -11,7 +11,9 @@ from torch import nn
 ACTIVATIONS: dict[str, type[nn.Module]] = {"gelu": nn.GELU, "relu": nn.ReLU, "silu": nn.SiLU}
 
 
-def attention_bias(mask: torch.Tensor, dtype: torch.dtype, pair_bias: torch.Tensor | None = None) -> torch.Tensor:
+def attention_bias(
+    mask: torch.Tensor, dtype: torch.dtype, pair_bias: torch.Tensor | None = None
+) -> torch.Tensor:
     """The additive attention bias: 0 for real keys, −inf for padded ones, plus any pair bias.
 
     This is the one place where the package's padding convention (``mask`` True = real
@@ -43,22 +45,30 @@ class SelfAttention(nn.Module):
         self.out = nn.Linear(hidden_size, hidden_size)
         self.dropout = dropout
 
-    def forward(self, x: torch.Tensor, bias: torch.Tensor, implementation: str = "sdpa") -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, bias: torch.Tensor, implementation: str = "sdpa"
+    ) -> torch.Tensor:
         batch, length, width = x.shape
         qkv = self.qkv(x).view(batch, length, 3, self.num_heads, self.head_size)
         query, key, value = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # each (B, H, L, hs)
         dropout = self.dropout if self.training else 0.0
         if implementation == "eager":
-            logits = query @ key.transpose(-2, -1) / math.sqrt(self.head_size) + bias  # (B, H, L, L)
+            logits = (
+                query @ key.transpose(-2, -1) / math.sqrt(self.head_size) + bias
+            )  # (B, H, L, L)
             weights = F.dropout(logits.softmax(dim=-1), p=dropout, training=self.training)
             context = weights @ value  # (B, H, L, hs)
         else:
-            context = F.scaled_dot_product_attention(query, key, value, attn_mask=bias, dropout_p=dropout)
+            context = F.scaled_dot_product_attention(
+                query, key, value, attn_mask=bias, dropout_p=dropout
+            )
         return self.out(context.transpose(1, 2).reshape(batch, length, width))  # (B, L, D)
 
 
 class FeedForward(nn.Module):
-    def __init__(self, hidden_size: int, intermediate_size: int, activation: str, dropout: float) -> None:
+    def __init__(
+        self, hidden_size: int, intermediate_size: int, activation: str, dropout: float
+    ) -> None:
         super().__init__()
         self.up = nn.Linear(hidden_size, intermediate_size)
         self.act = ACTIVATIONS[activation]()
@@ -90,7 +100,9 @@ class TransformerBlock(nn.Module):
         self.mlp = FeedForward(hidden_size, intermediate_size, activation, dropout)
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, x: torch.Tensor, bias: torch.Tensor, implementation: str = "sdpa") -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, bias: torch.Tensor, implementation: str = "sdpa"
+    ) -> torch.Tensor:
         x = x + self.dropout(self.attention(self.attention_norm(x), bias, implementation))
         return x + self.dropout(self.mlp(self.mlp_norm(x)))
 

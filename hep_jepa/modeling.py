@@ -75,11 +75,13 @@ class HepJepaPreTrainedModel(PreTrainedModel):
     base_model_prefix = "hep_jepa"
     main_input_name = "features"
     _supports_sdpa = True
-    _no_split_modules = ["TransformerBlock"]
+    _no_split_modules = ["TransformerBlock"]  # noqa: RUF012 (a transformers class attribute)
 
     def __init__(self, config: HepJepaConfig, *inputs: Any, **kwargs: Any) -> None:
         super().__init__(config, *inputs, **kwargs)
-        self.processor = JetProcessor(feature_set=config.feature_set, max_particles=config.max_particles)
+        self.processor = JetProcessor(
+            feature_set=config.feature_set, max_particles=config.max_particles
+        )
 
     def _init_weights(self, module: nn.Module) -> None:
         super()._init_weights(module)
@@ -109,7 +111,9 @@ class HepJepaPreTrainedModel(PreTrainedModel):
         self.processor.save_pretrained(save_directory)
 
     @classmethod
-    def from_pretrained(cls, pretrained_model_name_or_path: Any, *model_args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def from_pretrained(
+        cls, pretrained_model_name_or_path: Any, *model_args: Any, **kwargs: Any
+    ) -> Any:
         """Load a model (and its processor) from a folder, a bundled name or the Hub.
 
         Names listed by `hep_jepa.list_pretrained()` ship with the package and load with no
@@ -119,12 +123,17 @@ class HepJepaPreTrainedModel(PreTrainedModel):
         from hep_jepa.hub import resolve_file, resolve_model_path
 
         path = resolve_model_path(pretrained_model_name_or_path)
-        hub_kwargs = {k: kwargs[k] for k in ("revision", "cache_dir", "token", "local_files_only",
-                                            "force_download") if k in kwargs}
+        hub_kwargs = {
+            k: kwargs[k]
+            for k in ("revision", "cache_dir", "token", "local_files_only", "force_download")
+            if k in kwargs
+        }
         kwargs.setdefault("use_safetensors", True)
         want_info = kwargs.pop("output_loading_info", False)
         try:
-            model, info = super().from_pretrained(path, *model_args, output_loading_info=True, **kwargs)
+            loaded: tuple[Any, dict[str, Any]] = super().from_pretrained(  # type: ignore[assignment]
+                path, *model_args, output_loading_info=True, **kwargs
+            )
         except RuntimeError as error:
             if "mismatched" not in str(error):
                 raise
@@ -133,6 +142,7 @@ class HepJepaPreTrainedModel(PreTrainedModel):
                 "(tensor shapes differ; see the load report above). Fix or restore config.json, or "
                 "pass ignore_mismatched_sizes=True to re-initialise the mismatched tensors."
             ) from None
+        model, info = loaded
         if info["missing_keys"] and not kwargs.get("ignore_mismatched_sizes"):
             missing = sorted(info["missing_keys"])
             raise ValueError(
@@ -163,21 +173,28 @@ class HepJepaModel(HepJepaPreTrainedModel):
         self.embedding = ParticleEmbedding(config.num_features, config.hidden_size)
         self.registers = (
             RegisterTokens(config.num_register_tokens, config.hidden_size)
-            if config.num_register_tokens > 0 else None
+            if config.num_register_tokens > 0
+            else None
         )
         self.pair_bias = (
             PairBias(config.num_attention_heads, config.pair_bias_hidden_size)
-            if config.use_pair_bias else None
+            if config.use_pair_bias
+            else None
         )
-        self.blocks = nn.ModuleList([
-            TransformerBlock(
-                config.hidden_size, config.num_attention_heads, config.intermediate_size,
-                activation=config.hidden_act, dropout=config.hidden_dropout_prob,
-                attention_dropout=config.attention_probs_dropout_prob,
-                layer_norm_eps=config.layer_norm_eps,
-            )
-            for _ in range(config.num_hidden_layers)
-        ])
+        self.blocks = nn.ModuleList(
+            [
+                TransformerBlock(
+                    config.hidden_size,
+                    config.num_attention_heads,
+                    config.intermediate_size,
+                    activation=config.hidden_act,
+                    dropout=config.hidden_dropout_prob,
+                    attention_dropout=config.attention_probs_dropout_prob,
+                    layer_norm_eps=config.layer_norm_eps,
+                )
+                for _ in range(config.num_hidden_layers)
+            ]
+        )
         self.norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
         self.post_init()
 

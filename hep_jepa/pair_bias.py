@@ -29,12 +29,12 @@ def pair_features(vectors: torch.Tensor) -> torch.Tensor:
     """
     px, py, pz, energy = vectors.unbind(dim=-1)  # each (B, N)
     pt = torch.sqrt(px**2 + py**2).clamp_min(_EPS)
-    rapidity = 0.5 * torch.log(
-        (energy + pz).clamp_min(_EPS) / (energy - pz).clamp_min(_EPS)
-    )
+    rapidity = 0.5 * torch.log((energy + pz).clamp_min(_EPS) / (energy - pz).clamp_min(_EPS))
     phi = torch.atan2(py, px)
     delta_y = rapidity[:, :, None] - rapidity[:, None, :]  # (B, N, N)
-    delta_phi = torch.remainder(phi[:, :, None] - phi[:, None, :] + torch.pi, 2 * torch.pi) - torch.pi
+    delta_phi = (
+        torch.remainder(phi[:, :, None] - phi[:, None, :] + torch.pi, 2 * torch.pi) - torch.pi
+    )
     delta = torch.sqrt(delta_y**2 + delta_phi**2).clamp_min(_EPS)
     pt_min = torch.minimum(pt[:, :, None], pt[:, None, :])
     kt = pt_min * delta
@@ -42,8 +42,12 @@ def pair_features(vectors: torch.Tensor) -> torch.Tensor:
     pair_sum = vectors[:, :, None, :] + vectors[:, None, :, :]  # (B, N, N, 4)
     mass_squared = pair_sum[..., 3] ** 2 - (pair_sum[..., :3] ** 2).sum(-1)
     return torch.stack(
-        [torch.log(delta), torch.log(kt.clamp_min(_EPS)), torch.log(z.clamp_min(_EPS)),
-         torch.log(mass_squared.clamp_min(_EPS))],
+        [
+            torch.log(delta),
+            torch.log(kt.clamp_min(_EPS)),
+            torch.log(z.clamp_min(_EPS)),
+            torch.log(mass_squared.clamp_min(_EPS)),
+        ],
         dim=-1,
     )
 

@@ -67,13 +67,22 @@ class JetBatch:
 
     def to(self, device: torch.device | str) -> JetBatch:
         """The same batch with every tensor moved to `device`."""
-        moved = {f.name: getattr(self, f.name) for f in fields(self)}
-        return JetBatch(**{k: v.to(device) if v is not None else None for k, v in moved.items()})
+        return JetBatch(
+            features=self.features.to(device),
+            mask=self.mask.to(device),
+            vectors=self.vectors.to(device),
+            points=self.points.to(device),
+            labels=None if self.labels is None else self.labels.to(device),
+        )
 
     def model_inputs(self) -> dict[str, torch.Tensor]:
         """The keyword arguments of `HepJepaModel.forward`."""
-        return {"features": self.features, "mask": self.mask, "vectors": self.vectors,
-                "points": self.points}
+        return {
+            "features": self.features,
+            "mask": self.mask,
+            "vectors": self.vectors,
+            "points": self.points,
+        }
 
 
 @dataclass
@@ -122,7 +131,9 @@ class JetProcessor:
             )
         if self.max_particles < 1:
             raise ValueError(f"max_particles must be a positive integer, got {self.max_particles}.")
-        self.standardization = {k: tuple(float(x) for x in v) for k, v in self.standardization.items()}  # type: ignore[misc]
+        self.standardization = {
+            name: _four_floats(values) for name, values in self.standardization.items()
+        }
 
     @property
     def feature_names(self) -> tuple[str, ...]:
@@ -176,7 +187,9 @@ class JetProcessor:
         config = dict(config)
         processor_class = config.pop("processor_class", cls.__name__)
         if processor_class != cls.__name__:
-            raise ValueError(f"processor_config.json describes a {processor_class}, not a {cls.__name__}.")
+            raise ValueError(
+                f"processor_config.json describes a {processor_class}, not a {cls.__name__}."
+            )
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(config) - known)
         if unknown:
@@ -186,7 +199,9 @@ class JetProcessor:
         return cls(**config)
 
     @classmethod
-    def from_pretrained(cls, name_or_path: str | os.PathLike[str], **hub_kwargs: Any) -> JetProcessor:
+    def from_pretrained(
+        cls, name_or_path: str | os.PathLike[str], **hub_kwargs: Any
+    ) -> JetProcessor:
         """Load from a folder holding ``processor_config.json``, a bundled model name, or a
         Hub repository (``hub_kwargs`` such as ``revision``, ``cache_dir``, ``token`` are
         passed to `huggingface_hub.hf_hub_download`)."""
@@ -196,6 +211,11 @@ class JetProcessor:
         if path is None:
             raise FileNotFoundError(f"No {PROCESSOR_CONFIG_NAME} found for {str(name_or_path)!r}.")
         return cls.from_dict(json.loads(Path(path).read_text()))
+
+
+def _four_floats(values: Any) -> tuple[float, float, float, float]:
+    subtract, multiply, lo, hi = (float(x) for x in values)
+    return subtract, multiply, lo, hi
 
 
 # -- input parsing (vectorised) ---------------------------------------------------------------
@@ -233,7 +253,9 @@ def _split_jets(jets: Any) -> tuple[ak.Array, np.ndarray | None]:
     else:
         particles, labels = jets, None
     if particles.ndim != 2:
-        raise ValueError(f"'particles' must be a list of particles per jet, got type {particles.type}.")
+        raise ValueError(
+            f"'particles' must be a list of particles per jet, got type {particles.type}."
+        )
     return particles, labels
 
 
@@ -289,7 +311,9 @@ def _four_momenta(particles: ak.Array, counts: np.ndarray) -> dict[str, np.ndarr
 
         vector.register_awkward()
         lorentz = ak.with_name(particles, "Momentum4D")
-        px, py, pz, energy = (ak.to_numpy(ak.flatten(getattr(lorentz, n))) for n in ("px", "py", "pz", "E"))
+        px, py, pz, energy = (
+            ak.to_numpy(ak.flatten(getattr(lorentz, n))) for n in ("px", "py", "pz", "E")
+        )
     elif all(n in available for n in _CARTESIAN) and energy_name is not None:
         px, py, pz = (_numeric(particles[n], n, counts) for n in _CARTESIAN)
         energy = _numeric(particles[energy_name], energy_name, counts)
@@ -322,8 +346,9 @@ def _four_momenta(particles: ak.Array, counts: np.ndarray) -> dict[str, np.ndarr
 
 
 def _is_vector(particles: ak.Array) -> bool:
-    name = ak.parameters(particles.layout.content if hasattr(particles.layout, "content")
-                         else particles.layout).get("__record__", "")
+    name = ak.parameters(
+        particles.layout.content if hasattr(particles.layout, "content") else particles.layout
+    ).get("__record__", "")
     return isinstance(name, str) and name.startswith(("Momentum4D", "Vector4D", "Lorentz"))
 
 
@@ -333,7 +358,10 @@ def _particle_features(
     """Every feature of `feature_set` (unstandardised), flat over all particles."""
     jet_starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     # The jet axis is the constituent sum, accumulated in float64.
-    jet = {n: np.add.reduceat(kin[n], jet_starts, dtype=np.float64) for n in ("px", "py", "pz", "energy")}
+    jet = {
+        n: np.add.reduceat(kin[n], jet_starts, dtype=np.float64)
+        for n in ("px", "py", "pz", "energy")
+    }
     jet_pt = np.hypot(jet["px"], jet["py"])
     jet_eta = np.arcsinh(jet["pz"] / jet_pt)
     # ParT convention: Δη flips sign with the jet's η (sign(0) taken as +1).
@@ -347,7 +375,9 @@ def _particle_features(
     # Δφ as the signed angle between the particle and the jet axis in the transverse plane:
     # one arctan2, already in (−π, π].
     jet_ux, jet_uy = per_particle(jet["px"] / jet_pt), per_particle(jet["py"] / jet_pt)
-    dphi = np.arctan2(kin["py"] * jet_ux - kin["px"] * jet_uy, kin["px"] * jet_ux + kin["py"] * jet_uy)
+    dphi = np.arctan2(
+        kin["py"] * jet_ux - kin["px"] * jet_uy, kin["px"] * jet_ux + kin["py"] * jet_uy
+    )
     log_pt, log_energy = np.log(pt), np.log(energy)
     features = {
         "deta": deta,
@@ -387,7 +417,9 @@ def _particle_features(
     return features
 
 
-def _sorted_slots(pt: np.ndarray, counts: np.ndarray, max_particles: int) -> tuple[np.ndarray, np.ndarray]:
+def _sorted_slots(
+    pt: np.ndarray, counts: np.ndarray, max_particles: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Flat particle index for every (jet, slot), hardest first, and the slot mask.
 
     Returns:

@@ -56,7 +56,9 @@ def test_missing_pid_for_kinpid():
 
 
 def test_missing_track_fields_for_full():
-    with pytest.raises(ValueError, match=r"needs the track fields \['d0', 'd0err', 'dz', 'dzerr'\]"):
+    with pytest.raises(
+        ValueError, match=r"needs the track fields \['d0', 'd0err', 'dz', 'dzerr'\]"
+    ):
         JetProcessor(feature_set="full")(make_jets(3, with_pid=True))
 
 
@@ -90,8 +92,15 @@ def test_more_particles_than_max_particles_keeps_the_hardest():
 
 
 def test_model_rejects_too_many_slots_and_wrong_features():
-    model = HepJepaModel(HepJepaConfig(hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                                       intermediate_size=32, max_particles=10))
+    model = HepJepaModel(
+        HepJepaConfig(
+            hidden_size=16,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            intermediate_size=32,
+            max_particles=10,
+        )
+    )
     with pytest.raises(ValueError, match="exceed max_particles=10"):
         model(torch.zeros(1, 20, 7), torch.ones(1, 20, dtype=torch.bool))
     with pytest.raises(ValueError, match=r"shape \(B, N, 7\) for feature_set='kin'"):
@@ -105,9 +114,18 @@ def test_model_rejects_too_many_slots_and_wrong_features():
 
 
 def test_processor_feature_set_must_match_model(tmp_path):
-    model = HepJepaModel(HepJepaConfig(hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                                       intermediate_size=32, feature_set="kinpid"))
-    with pytest.raises(ValueError, match="processor feature_set 'kin' does not match the model's 'kinpid'"):
+    model = HepJepaModel(
+        HepJepaConfig(
+            hidden_size=16,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            intermediate_size=32,
+            feature_set="kinpid",
+        )
+    )
+    with pytest.raises(
+        ValueError, match="processor feature_set 'kin' does not match the model's 'kinpid'"
+    ):
         model.set_processor(JetProcessor(feature_set="kin"))
     model.save_pretrained(tmp_path)
     JetProcessor(feature_set="kin").save_pretrained(tmp_path)  # a processor that does not belong
@@ -116,8 +134,11 @@ def test_processor_feature_set_must_match_model(tmp_path):
 
 
 def test_labels_out_of_range():
-    tagger = HepJepaForJetClassification(HepJepaConfig(hidden_size=16, num_hidden_layers=1,
-                                                       num_attention_heads=2, intermediate_size=32))
+    tagger = HepJepaForJetClassification(
+        HepJepaConfig(
+            hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32
+        )
+    )
     batch = JetProcessor()(make_jets(3))
     with pytest.raises(ValueError, match=r"labels must lie in \[0, 2\)"):
         tagger(**batch.model_inputs(), labels=torch.tensor([0, 1, 5]))
@@ -125,20 +146,32 @@ def test_labels_out_of_range():
 
 @pytest.mark.parametrize("change", [{"intermediate_size": 48}, {"num_hidden_layers": 2}])
 def test_checkpoint_that_does_not_match_its_config(change, tmp_path):
-    HepJepaModel(HepJepaConfig(hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                               intermediate_size=32)).save_pretrained(tmp_path)
+    HepJepaModel(
+        HepJepaConfig(
+            hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32
+        )
+    ).save_pretrained(tmp_path)
     config = json.loads((tmp_path / "config.json").read_text())
     (tmp_path / "config.json").write_text(json.dumps({**config, **change}))
-    with pytest.raises(ValueError, match="config.json"):
+    with pytest.raises(ValueError, match=r"config\.json"):
         HepJepaModel.from_pretrained(tmp_path)
 
 
 @pytest.mark.parametrize(
     "settings,message",
     [
-        ({"hidden_size": 30, "num_attention_heads": 4}, r"hidden_size \(30\) must be divisible by num_attention_heads \(4\)"),
-        ({"feature_set": "kinematics"}, "Unknown feature_set 'kinematics'; allowed values: kin, kinpid, full"),
-        ({"head": "transformer"}, "Unknown head 'transformer'; allowed values: linear, mlp, attention"),
+        (
+            {"hidden_size": 30, "num_attention_heads": 4},
+            r"hidden_size \(30\) must be divisible by num_attention_heads \(4\)",
+        ),
+        (
+            {"feature_set": "kinematics"},
+            "Unknown feature_set 'kinematics'; allowed values: kin, kinpid, full",
+        ),
+        (
+            {"head": "transformer"},
+            "Unknown head 'transformer'; allowed values: linear, mlp, attention",
+        ),
         ({"pooling": "registers"}, "needs register tokens"),
         ({"pooling": "cls"}, "Unknown pooling 'cls'"),
         ({"hidden_dropout_prob": 1.5}, r"must be in \[0, 1\)"),

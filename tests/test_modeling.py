@@ -19,8 +19,14 @@ VARIANTS = {
 
 
 def tiny_config(**overrides) -> HepJepaConfig:
-    settings = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4,
-                "intermediate_size": 64, "max_particles": 64, **overrides}
+    settings = {
+        "hidden_size": 32,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 4,
+        "intermediate_size": 64,
+        "max_particles": 64,
+        **overrides,
+    }
     return HepJepaConfig(**settings)
 
 
@@ -67,7 +73,9 @@ def test_particle_permutation_changes_nothing(variant, batch):
     torch.testing.assert_close(out.pooler_output, reference.pooler_output, atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(
         out.last_hidden_state[:, permutation.argsort()][batch.mask],
-        reference.last_hidden_state[batch.mask], atol=1e-5, rtol=1e-5,
+        reference.last_hidden_state[batch.mask],
+        atol=1e-5,
+        rtol=1e-5,
     )
 
 
@@ -76,10 +84,14 @@ def test_eager_and_sdpa_agree(variant, batch, tmp_path):
     _model(**VARIANTS[variant]).save_pretrained(tmp_path)
     sdpa = HepJepaModel.from_pretrained(tmp_path, attn_implementation="sdpa").eval()
     eager = HepJepaModel.from_pretrained(tmp_path, attn_implementation="eager").eval()
-    assert sdpa.config._attn_implementation == "sdpa" and eager.config._attn_implementation == "eager"
+    assert (
+        sdpa.config._attn_implementation == "sdpa" and eager.config._attn_implementation == "eager"
+    )
     torch.testing.assert_close(
-        sdpa(**batch.model_inputs()).last_hidden_state, eager(**batch.model_inputs()).last_hidden_state,
-        atol=1e-5, rtol=1e-5,
+        sdpa(**batch.model_inputs()).last_hidden_state,
+        eager(**batch.model_inputs()).last_hidden_state,
+        atol=1e-5,
+        rtol=1e-5,
     )
 
 
@@ -88,11 +100,16 @@ def test_save_load_round_trip(variant, batch, tmp_path):
     model = _model(**VARIANTS[variant])
     model.save_pretrained(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "config.json", "model.safetensors", "processor_config.json"]
+        "config.json",
+        "model.safetensors",
+        "processor_config.json",
+    ]
     assert json.loads((tmp_path / "config.json").read_text())["model_type"] == "hep_jepa"
     loaded = HepJepaModel.from_pretrained(tmp_path).eval()
-    assert torch.equal(loaded(**batch.model_inputs()).last_hidden_state,
-                       model(**batch.model_inputs()).last_hidden_state)
+    assert torch.equal(
+        loaded(**batch.model_inputs()).last_hidden_state,
+        model(**batch.model_inputs()).last_hidden_state,
+    )
     assert loaded.processor == model.processor
 
 
@@ -102,7 +119,9 @@ def test_embed_matches_forward_and_batches(tmp_path):
     direct = model(**model.processor(jets).model_inputs()).pooler_output.detach().numpy()
     embedded = model.embed(jets, batch_size=3)
     assert embedded.shape == (10, 32) and embedded.dtype == "float32"
-    torch.testing.assert_close(torch.from_numpy(embedded), torch.from_numpy(direct), atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(
+        torch.from_numpy(embedded), torch.from_numpy(direct), atol=1e-5, rtol=1e-5
+    )
 
 
 def test_processor_saved_with_model_is_used(tmp_path):
@@ -130,7 +149,9 @@ def test_swapping_the_head_keeps_every_encoder_weight(new_head, tmp_path):
     tagger.save_pretrained(tmp_path / "tagger")
     tagger.hep_jepa.save_pretrained(tmp_path / "encoder")
     for source in ("tagger", "encoder"):
-        swapped = HepJepaForJetClassification.from_pretrained(tmp_path / source, num_labels=5, head=new_head)
+        swapped = HepJepaForJetClassification.from_pretrained(
+            tmp_path / source, num_labels=5, head=new_head
+        )
         assert swapped.config.num_labels == 5 and swapped.config.head == new_head
         saved = tagger.hep_jepa.state_dict()
         for name, value in swapped.hep_jepa.state_dict().items():
@@ -148,7 +169,9 @@ def test_fresh_head_on_same_head_name_is_reinitialised(tmp_path):
 
 def test_freeze_backbone(batch, tmp_path):
     _model().save_pretrained(tmp_path)
-    tagger = HepJepaForJetClassification.from_pretrained(tmp_path, num_labels=2, freeze_backbone=True)
+    tagger = HepJepaForJetClassification.from_pretrained(
+        tmp_path, num_labels=2, freeze_backbone=True
+    )
     tagger(**batch.model_inputs(), labels=torch.zeros(6, dtype=torch.long)).loss.backward()
     assert all(p.grad is None for p in tagger.hep_jepa.parameters())
     assert all(p.grad is not None for p in tagger.head.parameters())

@@ -64,43 +64,102 @@ def test_sorted_and_shuffled_input_give_the_same_batch():
 
 def test_kinematic_features_by_hand():
     # two particles, jet axis = their sum; check every kin feature against a direct computation
-    p = [{"px": 100.0, "py": 10.0, "pz": 50.0, "energy": 112.25}, {"px": 30.0, "py": -5.0, "pz": 20.0, "energy": 36.4}]
+    p = [
+        {"px": 100.0, "py": 10.0, "pz": 50.0, "energy": 112.25},
+        {"px": 30.0, "py": -5.0, "pz": 20.0, "energy": 36.4},
+    ]
     jets = ak.Array([{"particles": p}])
     processor = JetProcessor(standardization={})
     batch = processor(jets)
     v = np.array([[q["px"], q["py"], q["pz"], q["energy"]] for q in p])
     jet = v.sum(0)
-    jet_pt, jet_eta, jet_phi = np.hypot(*jet[:2]), np.arcsinh(jet[2] / np.hypot(*jet[:2])), np.arctan2(jet[1], jet[0])
+    jet_pt, jet_eta, jet_phi = (
+        np.hypot(*jet[:2]),
+        np.arcsinh(jet[2] / np.hypot(*jet[:2])),
+        np.arctan2(jet[1], jet[0]),
+    )
     pt = np.hypot(v[:, 0], v[:, 1])
     deta = (np.arcsinh(v[:, 2] / pt) - jet_eta) * np.sign(jet_eta)
     dphi = np.arctan2(v[:, 1], v[:, 0]) - jet_phi
-    expected = np.stack([deta, dphi, np.log(pt), np.log(v[:, 3]), np.log(pt / jet_pt),
-                         np.log(v[:, 3] / jet[3]), np.hypot(deta, dphi)], axis=1)
+    expected = np.stack(
+        [
+            deta,
+            dphi,
+            np.log(pt),
+            np.log(v[:, 3]),
+            np.log(pt / jet_pt),
+            np.log(v[:, 3] / jet[3]),
+            np.hypot(deta, dphi),
+        ],
+        axis=1,
+    )
     np.testing.assert_allclose(batch.features[0, :2].numpy(), expected, rtol=1e-5, atol=1e-6)
 
 
 def test_delta_phi_wraps_across_pi():
-    p = [{"pt": 50.0, "eta": 0.1, "phi": 3.1, "mass": 0.0}, {"pt": 50.0, "eta": 0.1, "phi": -3.1, "mass": 0.0}]
+    p = [
+        {"pt": 50.0, "eta": 0.1, "phi": 3.1, "mass": 0.0},
+        {"pt": 50.0, "eta": 0.1, "phi": -3.1, "mass": 0.0},
+    ]
     batch = JetProcessor()(ak.Array([{"particles": p}]))
     dphi = batch.points[0, :2, 1].numpy()
     assert np.all(np.abs(dphi) < 0.1)
-    np.testing.assert_allclose(np.sort(dphi), [-(2 * np.pi - 6.2) / 2, (2 * np.pi - 6.2) / 2], atol=1e-5)
+    np.testing.assert_allclose(
+        np.sort(dphi), [-(2 * np.pi - 6.2) / 2, (2 * np.pi - 6.2) / 2], atol=1e-5
+    )
 
 
 def test_input_spellings_agree(jets):
     reference = JetProcessor()(jets)
-    renamed = ak.zip({"particles": ak.zip({"px": jets.particles.px, "py": jets.particles.py,
-                                           "pz": jets.particles.pz, "E": jets.particles.energy})},
-                     depth_limit=1)
+    renamed = ak.zip(
+        {
+            "particles": ak.zip(
+                {
+                    "px": jets.particles.px,
+                    "py": jets.particles.py,
+                    "pz": jets.particles.pz,
+                    "E": jets.particles.energy,
+                }
+            )
+        },
+        depth_limit=1,
+    )
     lorentz = ak.with_name(
-        ak.zip({"px": jets.particles.px, "py": jets.particles.py, "pz": jets.particles.pz,
-                "E": jets.particles.energy}), "Momentum4D", behavior=vector.backends.awkward.behavior)
-    p4 = ak.zip({"px": jets.particles.px, "py": jets.particles.py, "pz": jets.particles.pz,
-                 "E": jets.particles.energy}, with_name="Momentum4D")
+        ak.zip(
+            {
+                "px": jets.particles.px,
+                "py": jets.particles.py,
+                "pz": jets.particles.pz,
+                "E": jets.particles.energy,
+            }
+        ),
+        "Momentum4D",
+        behavior=vector.backends.awkward.behavior,
+    )
+    p4 = ak.zip(
+        {
+            "px": jets.particles.px,
+            "py": jets.particles.py,
+            "pz": jets.particles.pz,
+            "E": jets.particles.energy,
+        },
+        with_name="Momentum4D",
+    )
     pt = np.hypot(p4.px, p4.py)
-    cylindrical = ak.zip({"pt": pt, "eta": np.arcsinh(p4.pz / pt), "phi": np.arctan2(p4.py, p4.px),
-                          "mass": np.sqrt(np.maximum(p4.E**2 - p4.px**2 - p4.py**2 - p4.pz**2, 0))})
-    for variant in (renamed, jets.particles, lorentz, ak.zip({"particles": cylindrical}, depth_limit=1)):
+    cylindrical = ak.zip(
+        {
+            "pt": pt,
+            "eta": np.arcsinh(p4.pz / pt),
+            "phi": np.arctan2(p4.py, p4.px),
+            "mass": np.sqrt(np.maximum(p4.E**2 - p4.px**2 - p4.py**2 - p4.pz**2, 0)),
+        }
+    )
+    for variant in (
+        renamed,
+        jets.particles,
+        lorentz,
+        ak.zip({"particles": cylindrical}, depth_limit=1),
+    ):
         batch = JetProcessor()(variant)
         torch.testing.assert_close(batch.features, reference.features, atol=2e-4, rtol=1e-4)
 
@@ -113,8 +172,10 @@ def test_save_and_load(tmp_path):
 
 
 def test_charge_from_pid():
-    np.testing.assert_array_equal(charge_from_pid(np.array([11, -11, 211, -211, 22, 2212, 130, 13])),
-                                  [-1, 1, 1, -1, 0, 1, 0, -1])
+    np.testing.assert_array_equal(
+        charge_from_pid(np.array([11, -11, 211, -211, 22, 2212, 130, 13])),
+        [-1, 1, 1, -1, 0, 1, 0, -1],
+    )
     with pytest.raises(ValueError, match="PDG id 21"):
         charge_from_pid(np.array([211, 21]))
 

@@ -7,13 +7,22 @@ from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True,
-                        help="model folder, bundled name (see `hep_jepa.list_pretrained()`) or Hub repo id")
-    parser.add_argument("--data", required=True, type=Path,
-                        help="jets in any supported format (parquet shards, weaver npy folder, "
-                             "JetClass ROOT, top-tagging HDF5, EnergyFlow npz)")
+    parser.add_argument(
+        "--model",
+        required=True,
+        help="model folder, bundled name (see `hep_jepa.list_pretrained()`) or Hub repo id",
+    )
+    parser.add_argument(
+        "--data",
+        required=True,
+        type=Path,
+        help="jets in any supported format (parquet shards, weaver npy folder, "
+        "JetClass ROOT, top-tagging HDF5, EnergyFlow npz)",
+    )
     parser.add_argument("--format", default=None, help="input format, if it cannot be detected")
-    parser.add_argument("--out", required=True, type=Path, help="output .npy file (n_jets, hidden_size)")
+    parser.add_argument(
+        "--out", required=True, type=Path, help="output .npy file (n_jets, hidden_size)"
+    )
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--device", default=None, help="torch device, e.g. cuda:0 (default: cpu)")
 
