@@ -83,12 +83,12 @@ def pythia_settings(process: Process, seed: int) -> list[str]:
 
 def _with_cuts(process: Process, **cuts: float | None) -> Process:
     """``process`` with jet cuts replaced; the pT-hat cuts scale with the jet pT cuts."""
-    cuts = {key: value for key, value in cuts.items() if value is not None}
-    if not cuts:
+    given: dict[str, Any] = {key: value for key, value in cuts.items() if value is not None}
+    if not given:
         return process
     scale = {
-        "pTHatMin": cuts.get("pt_min", process.pt_min) / process.pt_min,
-        "pTHatMax": cuts.get("pt_max", process.pt_max) / process.pt_max,
+        "pTHatMin": given.get("pt_min", process.pt_min) / process.pt_min,
+        "pTHatMax": given.get("pt_max", process.pt_max) / process.pt_max,
     }
 
     def rescale(setting: str) -> str:
@@ -98,7 +98,7 @@ def _with_cuts(process: Process, **cuts: float | None) -> Process:
         return f"PhaseSpace:{match[1]} = {float(match[2]) * scale[match[1]]:.1f}"
 
     settings = tuple(rescale(setting) for setting in process.settings)
-    return dataclasses.replace(process, settings=settings, **cuts)
+    return dataclasses.replace(process, settings=settings, **given)
 
 
 def _package_versions() -> dict[str, str]:
