@@ -14,6 +14,10 @@ _EXPORTS: dict[str, str] = {
     "load_jets": "hep_jepa.data.readers",
     "generate": "hep_jepa.data.generate",
     "PROCESSES": "hep_jepa.data.processes",
+    "ShardedJetDataset": "hep_jepa.data.dataset",
+    "JetCollator": "hep_jepa.data.dataset",
+    "find_shards": "hep_jepa.data.dataset",
+    "labelled_subset": "hep_jepa.data.dataset",
 }
 
 __all__ = sorted(_EXPORTS)
