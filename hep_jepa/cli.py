@@ -22,7 +22,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "hep_jepa.commands.convert",
         "convert jets from any supported format to parquet shards",
     ),
+    "pretrain": ("hep_jepa.commands.pretrain", "pretrain a HEP-JEPA encoder on parquet shards"),
     "embed": ("hep_jepa.commands.embed", "embed jets with a pretrained encoder into a .npy file"),
+    "finetune": ("hep_jepa.commands.finetune", "fine-tune a jet tagger on labelled jets"),
+    "evaluate": ("hep_jepa.commands.evaluate", "evaluate a tagger: metrics JSON and ROC plot"),
+    "fewshot": ("hep_jepa.commands.fewshot", "few-shot study: accuracy against label fraction"),
+    "push": ("hep_jepa.commands.push", "push a model folder with its card to the Hugging Face Hub"),
 }
 
 

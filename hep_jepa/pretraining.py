@@ -1,0 +1,242 @@
+"""`HepJepaForPretraining`: context encoder, EMA target encoder and predictor (HEP-JEPA).
+
+The context encoder sees the context tokens; the target encoder, an exponential moving
+average of it that gets no gradients, sees the whole jet; the predictor, fed the encoded
+context plus one mask token per target carrying only the target's (Δη, Δφ), predicts the
+layer-normed target-encoder embeddings of every target block. Loss: smooth-L1.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from transformers import initialization as init
+from transformers.utils import ModelOutput
+
+from hep_jepa.configuration import HepJepaConfig
+from hep_jepa.layers import TransformerBlock, attention_bias
+from hep_jepa.masking import check_masking_settings, gather_tokens
+from hep_jepa.modeling import HepJepaModel, HepJepaPreTrainedModel
+
+
+def ema_momentum(step: int, total_steps: int, start: float, end: float) -> float:
+    """EMA momentum at `step`: linear from `start` (step 0) to `end` (step `total_steps`)."""
+    if total_steps <= 0:
+        return end
+    progress = min(max(step / total_steps, 0.0), 1.0)
+    return start + (end - start) * progress
+
+
+@dataclass
+class JepaPretrainingOutput(ModelOutput):
+    """Output of `HepJepaForPretraining`. Shapes: B jets, M blocks, T tokens per block, D width.
+
+    Attributes:
+        loss: scalar smooth-L1 loss over the real target tokens.
+        predictions: (B, M, T, D) predicted target embeddings.
+        targets: (B, M, T, D) layer-normed target-encoder embeddings.
+        prediction_std: mean over dimensions of the std of predictions over all target tokens
+            of the batch; near 0 means collapse.
+        target_std: the same for the targets.
+    """
+
+    loss: torch.Tensor | None = None
+    predictions: torch.Tensor | None = None
+    targets: torch.Tensor | None = None
+    prediction_std: torch.Tensor | None = None
+    target_std: torch.Tensor | None = None
+
+
+class PositionEmbedding(nn.Module):
+    """(Δη, Δφ) -> width, a small MLP. Shape: (..., 2) -> (..., D)."""
+
+    def __init__(self, hidden_size: int) -> None:
+        super().__init__()
+        self.mlp = nn.Sequential(
+            nn.Linear(2, hidden_size), nn.GELU(), nn.Linear(hidden_size, hidden_size)
+        )
+
+    def forward(self, points: torch.Tensor) -> torch.Tensor:
+        return self.mlp(points)
+
+
+class JepaPredictor(nn.Module):
+    """A narrow transformer that predicts target embeddings from context embeddings."""
+
+    def __init__(self, config: HepJepaConfig) -> None:
+        super().__init__()
+        width = config.predictor_hidden_size
+        self.project_in = nn.Linear(config.hidden_size, width)
+        self.mask_token = nn.Parameter(torch.zeros(width))
+        self.position = PositionEmbedding(width)
+        self.blocks = nn.ModuleList(
+            [
+                TransformerBlock(
+                    width,
+                    config.predictor_num_attention_heads,
+                    4 * width,
+                    activation=config.hidden_act,
+                    layer_norm_eps=config.layer_norm_eps,
+                )
+                for _ in range(config.predictor_num_hidden_layers)
+            ]
+        )
+        self.norm = nn.LayerNorm(width, eps=config.layer_norm_eps)
+        self.project_out = nn.Linear(width, config.hidden_size)
+
+    def forward(
+        self,
+        context: torch.Tensor,
+        context_points: torch.Tensor,
+        context_mask: torch.Tensor,
+        target_points: torch.Tensor,
+        target_mask: torch.Tensor,
+        implementation: str = "sdpa",
+    ) -> torch.Tensor:
+        """Predict every target block; blocks are processed in parallel as separate sequences.
+
+        Args:
+            context: (B, K, D) encoded context tokens.
+            context_points: (B, K, 2), context_mask: (B, K).
+            target_points: (B, M, T, 2), target_mask: (B, M, T).
+
+        Returns:
+            (B, M, T, D) predictions.
+        """
+        batch, n_blocks, block_length, _ = target_points.shape
+        context = self.project_in(context) + self.position(context_points)  # (B, K, Dp)
+        queries = self.mask_token + self.position(target_points)  # (B, M, T, Dp)
+        context = context[:, None].expand(-1, n_blocks, -1, -1)  # (B, M, K, Dp)
+        tokens = torch.cat([context, queries], dim=2).flatten(0, 1)  # (B*M, K+T, Dp)
+        mask = torch.cat([context_mask[:, None].expand(-1, n_blocks, -1), target_mask], dim=2)
+        mask = mask.flatten(0, 1)  # (B*M, K+T)
+        # Blocks with no real target still attend over their context, so no row is empty.
+        bias = attention_bias(mask, tokens.dtype)
+        for block in self.blocks:
+            tokens = block(tokens, bias, implementation)
+        predicted = self.project_out(self.norm(tokens[:, -block_length:]))  # (B*M, T, D)
+        return predicted.view(batch, n_blocks, block_length, -1)
+
+
+class HepJepaForPretraining(HepJepaPreTrainedModel):
+    """HEP-JEPA pretraining: context encoder (`hep_jepa`), EMA `target_encoder`, `predictor`.
+
+    Call `update_target_encoder(step, total_steps)` after every optimiser step (the
+    pretraining engine does it in a callback). `save_encoder(path)` writes the target
+    encoder as a `HepJepaModel` checkpoint with its processor, which
+    `HepJepaModel.from_pretrained` and `embed` load as they are.
+
+    Examples:
+
+    ```python
+    >>> config = HepJepaConfig.from_preset("tiny")
+    >>> model = HepJepaForPretraining(config)
+    >>> out = model(**batch, **masks.as_dict())      # batch from JetProcessor, masks from the collator
+    >>> out.loss.backward(); optimizer.step(); model.update_target_encoder(step, total_steps)
+    ```
+    """
+
+    def __init__(self, config: HepJepaConfig) -> None:
+        super().__init__(config)
+        check_masking_settings(
+            config.num_target_blocks, config.target_block_fraction, config.context_fraction
+        )
+        self.hep_jepa = HepJepaModel(config)
+        self.target_encoder = HepJepaModel(config)
+        self.predictor = JepaPredictor(config)
+        self.post_init()
+        self.target_encoder.load_state_dict(self.hep_jepa.state_dict())
+        self.target_encoder.requires_grad_(False)
+        self.momentum = config.ema_momentum_start
+
+    def _init_weights(self, module: nn.Module) -> None:
+        super()._init_weights(module)
+        if isinstance(module, JepaPredictor):
+            init.trunc_normal_(module.mask_token, std=self.config.initializer_range)
+
+    def forward(
+        self,
+        features: torch.Tensor,
+        mask: torch.Tensor,
+        context_index: torch.Tensor,
+        context_mask: torch.Tensor,
+        target_index: torch.Tensor,
+        target_mask: torch.Tensor,
+        vectors: torch.Tensor | None = None,
+        points: torch.Tensor | None = None,
+        **kwargs: Any,
+    ) -> JepaPretrainingOutput:
+        """One JEPA step on a padded batch (see `hep_jepa.masking` for the index tensors).
+
+        Args:
+            features, mask, vectors: as for `HepJepaModel.forward`; (B, N, ...).
+            points: (B, N, 2) Δη, Δφ (required: the predictor's positions).
+            context_index, context_mask: (B, K).
+            target_index, target_mask: (B, M, T).
+        """
+        if points is None:
+            raise ValueError("pretraining needs `points` (B, N, 2), the (Δη, Δφ) of the particles.")
+        implementation = self.config._attn_implementation or "sdpa"
+
+        with torch.no_grad():
+            self.target_encoder.eval()
+            full = self.target_encoder(
+                features, mask, vectors=vectors
+            ).last_hidden_state  # (B, N, D)
+            full = F.layer_norm(full, full.shape[-1:])
+            targets = gather_tokens(full, target_index)  # (B, M, T, D)
+
+        tokens = self.hep_jepa.embed_tokens(features, mask)  # (B, N, D)
+        context_vectors = gather_tokens(vectors, context_index) if vectors is not None else None
+        context, _ = self.hep_jepa.encode_tokens(
+            gather_tokens(tokens, context_index), context_mask, context_vectors
+        )  # (B, K, D)
+        predictions = self.predictor(
+            context,
+            gather_tokens(points, context_index),
+            context_mask,
+            gather_tokens(points, target_index),
+            target_mask,
+            implementation,
+        )  # (B, M, T, D)
+
+        valid = target_mask[..., None].to(predictions.dtype)  # (B, M, T, 1)
+        per_token = F.smooth_l1_loss(predictions, targets, reduction="none") * valid
+        loss = per_token.sum() / (valid.sum() * predictions.shape[-1]).clamp_min(1.0)
+        with torch.no_grad():
+            selected = target_mask.bool()
+            prediction_std = predictions[selected].float().std(dim=0).mean()
+            target_std = targets[selected].float().std(dim=0).mean()
+        return JepaPretrainingOutput(
+            loss=loss,
+            predictions=predictions,
+            targets=targets,
+            prediction_std=prediction_std,
+            target_std=target_std,
+        )
+
+    @torch.no_grad()
+    def update_target_encoder(self, step: int, total_steps: int) -> float:
+        """EMA update ``target = m·target + (1 − m)·context`` with m = `ema_momentum(step, ...)`."""
+        momentum = ema_momentum(
+            step, total_steps, self.config.ema_momentum_start, self.config.ema_momentum_end
+        )
+        for target, online in zip(
+            self.target_encoder.parameters(), self.hep_jepa.parameters(), strict=True
+        ):
+            target.mul_(momentum).add_(online.detach(), alpha=1.0 - momentum)
+        self.momentum = momentum
+        return momentum
+
+    def save_encoder(self, save_directory: str | os.PathLike[str]) -> None:
+        """Save the target encoder as a `HepJepaModel` checkpoint (weights, config, processor)."""
+        encoder = copy.deepcopy(self.target_encoder)
+        encoder.config.architectures = ["HepJepaModel"]
+        encoder.set_processor(self.processor)
+        encoder.save_pretrained(save_directory)

@@ -1,0 +1,104 @@
+"""HepJepaForPretraining: the loss learns, the target branch gets no gradients, EMA is exact."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from conftest import make_jets
+
+from hep_jepa import HepJepaConfig, HepJepaModel, JetProcessor
+from hep_jepa.masking import sample_jepa_masks
+from hep_jepa.pretraining import HepJepaForPretraining, ema_momentum
+
+
+def _config(**overrides):
+    settings = {
+        "hidden_size": 32,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 4,
+        "intermediate_size": 64,
+        "max_particles": 48,
+        "predictor_hidden_size": 16,
+        "predictor_num_attention_heads": 2,
+        "predictor_num_hidden_layers": 1,
+        **overrides,
+    }
+    return HepJepaConfig(**settings)
+
+
+@pytest.fixture
+def inputs():
+    batch = JetProcessor(max_particles=48)(make_jets(n_jets=8, max_particles=40))
+    masks = sample_jepa_masks(
+        batch.points,
+        batch.mask,
+        num_blocks=4,
+        block_fraction=0.15,
+        generator=torch.Generator().manual_seed(0),
+    )
+    return {**batch.model_inputs(), **masks.as_dict()}
+
+
+@pytest.mark.parametrize("overrides", [{}, {"use_pair_bias": True, "num_register_tokens": 2}])
+def test_loss_falls_on_a_fixed_batch(inputs, overrides):
+    torch.manual_seed(0)
+    model = HepJepaForPretraining(_config(**overrides))
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=3e-3)
+    losses = []
+    for step in range(15):
+        out = model(**inputs)
+        optimizer.zero_grad()
+        out.loss.backward()
+        optimizer.step()
+        model.update_target_encoder(step, 15)
+        losses.append(out.loss.item())
+    assert (
+        out.predictions.shape == out.targets.shape == (8, 4, inputs["target_index"].shape[-1], 32)
+    )
+    assert losses[-1] < 0.6 * losses[0]
+
+
+def test_target_encoder_gets_no_gradients(inputs):
+    model = HepJepaForPretraining(_config())
+    model(**inputs).loss.backward()
+    assert all(not p.requires_grad and p.grad is None for p in model.target_encoder.parameters())
+    assert all(p.grad is not None for p in model.hep_jepa.parameters())
+    assert all(p.grad is not None for p in model.predictor.parameters())
+
+
+def test_one_ema_step_matches_the_formula():
+    torch.manual_seed(0)
+    model = HepJepaForPretraining(_config(ema_momentum_start=0.9, ema_momentum_end=1.0))
+    with torch.no_grad():
+        for p in model.hep_jepa.parameters():
+            p.add_(torch.randn_like(p))
+    before_target = {k: v.clone() for k, v in model.target_encoder.state_dict().items()}
+    online = model.hep_jepa.state_dict()
+    momentum = model.update_target_encoder(step=25, total_steps=100)
+    assert momentum == pytest.approx(0.9 + 0.1 * 0.25) and momentum == ema_momentum(
+        25, 100, 0.9, 1.0
+    )
+    for name, value in model.target_encoder.state_dict().items():
+        expected = momentum * before_target[name] + (1 - momentum) * online[name]
+        torch.testing.assert_close(value, expected, rtol=1e-6, atol=1e-6)  # float32 rounding
+
+
+def test_momentum_schedule_is_a_pure_function_of_the_step():
+    assert ema_momentum(0, 10, 0.996, 1.0) == 0.996
+    assert ema_momentum(10, 10, 0.996, 1.0) == 1.0
+    assert ema_momentum(20, 10, 0.996, 1.0) == 1.0
+
+
+def test_saved_encoder_loads_as_a_hep_jepa_model(inputs, tmp_path):
+    model = HepJepaForPretraining(_config())
+    model.save_encoder(tmp_path)
+    encoder = HepJepaModel.from_pretrained(tmp_path)
+    assert type(encoder) is HepJepaModel and encoder.processor == model.processor
+    for name, value in encoder.state_dict().items():
+        assert torch.equal(value, model.target_encoder.state_dict()[name])
+    assert encoder.embed(make_jets(n_jets=3)).shape == (3, 32)
+
+
+def test_config_leaving_no_context_is_refused():
+    with pytest.raises(ValueError, match="leave no context"):
+        HepJepaForPretraining(_config(num_target_blocks=5, target_block_fraction=0.25))
