@@ -155,6 +155,79 @@ class HepJepaPreTrainedModel(PreTrainedModel):
             model.set_processor(JetProcessor.from_pretrained(Path(processor_file).parent))
         return (model, info) if want_info else model
 
+    def push_to_hub(  # type: ignore[override]
+        self,
+        repo_id: str,
+        *,
+        commit_message: str | None = None,
+        commit_description: str | None = None,
+        private: bool | None = None,
+        token: bool | str | None = None,
+        revision: str | None = None,
+        create_pr: bool = False,
+        max_shard_size: int | str | None = "50GB",
+        tags: list[str] | None = None,
+        metrics: dict[str, dict[str, Any]] | None = None,
+        roc_image: str | os.PathLike[str] | None = None,
+        training: dict[str, Any] | None = None,
+        base_model: str | None = None,
+        datasets: list[str] | None = None,
+        license: str | None = None,
+    ) -> Any:
+        """Upload weights, config, processor and a model card to the Hub in one commit.
+
+        The keyword arguments up to `tags` are those of transformers' ``push_to_hub``. The card
+        (``README.md``, see `hep_jepa.model_card.build_model_card`) is built from `metrics`,
+        `roc_image`, `training`, `base_model`, `datasets` and `license`; inputs not given are
+        read from the folder the model was loaded from (``eval_results.json``,
+        ``training_info.json``, ``roc.png``), which are uploaded too.
+
+        Returns:
+            `huggingface_hub.CommitInfo` (a str: the commit URL; ``.oid`` is the commit sha).
+
+        Raises:
+            PermissionError: no token, or a token without write access.
+            OSError: the Hub is unreachable, ``HF_HUB_OFFLINE=1``, or the Hub refused the push.
+
+        Examples:
+
+        ```python
+        >>> tagger.push_to_hub("my-group/top-tagger", metrics={"top_tagging_test": scores},
+        ...                    roc_image="runs/top-tagger/roc.png")
+        ```
+        """
+        import tempfile
+
+        from hep_jepa.hub import push_folder
+        from hep_jepa.model_card import write_card_folder
+
+        source = self.name_or_path if Path(str(self.name_or_path)).is_dir() else None
+        with tempfile.TemporaryDirectory() as folder:
+            self.save_pretrained(folder, max_shard_size=max_shard_size)
+            write_card_folder(
+                self,
+                folder,
+                repo_id=repo_id,
+                source=source,
+                metrics=metrics,
+                roc_image=roc_image,
+                training=training,
+                base_model=base_model,
+                datasets=datasets,
+                license=license,
+                tags=tags,
+            )
+            return push_folder(
+                folder,
+                repo_id,
+                token=token,
+                private=private,
+                revision=revision,
+                commit_message=commit_message,
+                commit_description=commit_description,
+                create_pr=create_pr,
+            )
+
 
 class HepJepaModel(HepJepaPreTrainedModel):
     """The hep-jepa jet encoder: particle embedding -> pre-norm transformer blocks -> pooling.

@@ -265,6 +265,7 @@ _CREATE = re.compile(r"/api/repos/create")
 _VALIDATE_YAML = re.compile(r"/api/validate-yaml")
 _PREUPLOAD = re.compile(rf"/api/models/{_REPO}/preupload/{_REV}")
 _COMMIT = re.compile(rf"/api/models/{_REPO}/commit/{_REV}")
+_BRANCH = re.compile(rf"/api/models/{_REPO}/branch/{_REV}")
 _INFO = re.compile(rf"/api/models/{_REPO}(?:/revision/{_REV})?")
 _RESOLVE = re.compile(rf"/{_REPO}/resolve/{_REV}/(?P<path>.+)")
 
@@ -313,6 +314,7 @@ class _Handler(BaseHTTPRequestHandler):
                 _VALIDATE_YAML: self._validate_yaml,
                 _PREUPLOAD: self._preupload,
                 _COMMIT: self._commit,
+                _BRANCH: self._create_branch,
             }
         )
 
@@ -469,6 +471,20 @@ class _Handler(BaseHTTPRequestHandler):
         files = json.loads(self._body())["files"]
         modes = [{"path": f["path"], "uploadMode": "regular", "shouldIgnore": False} for f in files]
         self._send_json({"files": modes, "commitOid": None})
+
+    def _create_branch(self, repo: str, rev: str) -> None:
+        """``create_branch``: a new branch from ``startingPoint`` (default: the repo's HEAD)."""
+        self._require_token()
+        git_repo = self._existing_repo(repo)
+        start = json.loads(self._body() or b"{}").get("startingPoint") or "HEAD"
+        with self.server.front.write_lock:
+            if resolve_revision(git_repo, f"refs/heads/{rev}") is not None:
+                raise HubError(409, f"Branch {rev} already exists")
+            commit = resolve_revision(git_repo, start)
+            if commit is None:
+                raise HubError(404, f"Invalid rev id: {start}", "RevisionNotFound")
+            git(git_repo, "branch", rev, commit)
+        self._send_json({})
 
     def _commit(self, repo: str, rev: str) -> None:
         self._require_token()
