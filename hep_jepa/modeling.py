@@ -16,8 +16,10 @@ from transformers.utils import ModelOutput
 
 from hep_jepa.configuration import HepJepaConfig
 from hep_jepa.layers import TransformerBlock, attention_bias, masked_mean
+from hep_jepa.masking import gather_tokens
 from hep_jepa.pair_bias import PairBias
 from hep_jepa.processor import PROCESSOR_CONFIG_NAME, JetBatch, JetProcessor
+from hep_jepa.tokenizers import PatchEmbedding, group_particles, hardest_particle, patch_vectors
 
 
 @dataclass
@@ -36,6 +38,23 @@ class HepJepaModelOutput(ModelOutput):
     pooler_output: torch.Tensor | None = None
     mask: torch.Tensor | None = None
     register_tokens: torch.Tensor | None = None
+
+
+@dataclass
+class Tokens:
+    """The token sequence of a batch. Letters: B jets, L tokens (particles or patches), D width.
+
+    Attributes:
+        embeddings: (B, L, D) token embeddings, zero at padding.
+        mask: (B, L) bool, True for real tokens.
+        vectors: (B, L, 4) four-momenta of the tokens, or None.
+        points: (B, L, 2) (Δη, Δφ) of the tokens, or None.
+    """
+
+    embeddings: torch.Tensor
+    mask: torch.Tensor
+    vectors: torch.Tensor | None
+    points: torch.Tensor | None
 
 
 class ParticleEmbedding(nn.Module):
@@ -128,6 +147,10 @@ class HepJepaPreTrainedModel(PreTrainedModel):
             for k in ("revision", "cache_dir", "token", "local_files_only", "force_download")
             if k in kwargs
         }
+        if not Path(path).is_dir():  # a Hub repo: refuse pickle-only or corrupt weights first
+            from hep_jepa.hub import check_checkpoint
+
+            check_checkpoint(pretrained_model_name_or_path, **hub_kwargs)
         kwargs.setdefault("use_safetensors", True)
         want_info = kwargs.pop("output_loading_info", False)
         try:
@@ -243,7 +266,11 @@ class HepJepaModel(HepJepaPreTrainedModel):
 
     def __init__(self, config: HepJepaConfig) -> None:
         super().__init__(config)
-        self.embedding = ParticleEmbedding(config.num_features, config.hidden_size)
+        self.embedding: nn.Module = (
+            PatchEmbedding(config.num_features, config.hidden_size)
+            if config.tokenizer == "patch"
+            else ParticleEmbedding(config.num_features, config.hidden_size)
+        )
         self.registers = (
             RegisterTokens(config.num_register_tokens, config.hidden_size)
             if config.num_register_tokens > 0
@@ -288,22 +315,56 @@ class HepJepaModel(HepJepaPreTrainedModel):
             points: (B, N, 2) Δη, Δφ; accepted for API symmetry (used by pretraining).
 
         Returns:
-            `HepJepaModelOutput` with `last_hidden_state` (B, N, D) and `pooler_output` (B, D).
+            `HepJepaModelOutput` with `last_hidden_state` (B, L, D) and `pooler_output` (B, D);
+            L = N particles, or `num_patches` with the patch tokenizer (``mask`` is then the
+            patch mask).
         """
-        tokens = self.embed_tokens(features, mask)  # (B, N, D)
-        hidden, registers = self.encode_tokens(tokens, mask, vectors)
+        tokens = self.tokenize(features, mask, vectors, points)
+        hidden, registers = self.encode_tokens(tokens.embeddings, tokens.mask, tokens.vectors)
         if self.config.pooling == "registers" and registers is not None:
             pooled = registers.mean(dim=1)
         else:
-            pooled = masked_mean(hidden, mask)
+            pooled = masked_mean(hidden, tokens.mask)
         return HepJepaModelOutput(
-            last_hidden_state=hidden, pooler_output=pooled, mask=mask, register_tokens=registers
+            last_hidden_state=hidden,
+            pooler_output=pooled,
+            mask=tokens.mask,
+            register_tokens=registers,
         )
 
-    def embed_tokens(self, features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Particle features (B, N, F) -> tokens (B, N, D), zero at padding."""
+    def tokenize(
+        self,
+        features: torch.Tensor,
+        mask: torch.Tensor,
+        vectors: torch.Tensor | None = None,
+        points: torch.Tensor | None = None,
+    ) -> Tokens:
+        """Particles -> tokens: one per particle, or one per patch (``tokenizer="patch"``).
+
+        Shapes: features (B, N, F), mask (B, N), vectors (B, N, 4), points (B, N, 2).
+        """
         self._check_inputs(features, mask)
-        return self.embedding(features) * mask[:, :, None].to(features.dtype)
+        if self.config.tokenizer == "particle":
+            embeddings = self.embedding(features) * mask[:, :, None].to(features.dtype)
+            return Tokens(embeddings, mask, vectors, points)
+        if points is None:
+            raise ValueError(
+                "the patch tokenizer needs `points` (B, N, 2); pass JetBatch.model_inputs()."
+            )
+        groups = group_particles(
+            points,
+            mask,
+            self.config.num_patches,
+            self.config.patch_size,
+            hardest_particle(features, mask),
+        )
+        embeddings = self.embedding(features, points, groups)  # (B, P, D)
+        return Tokens(
+            embeddings,
+            groups.patch_mask,
+            None if vectors is None else patch_vectors(vectors, groups),
+            gather_tokens(points, groups.centre_index),
+        )
 
     def encode_tokens(
         self, tokens: torch.Tensor, mask: torch.Tensor, vectors: torch.Tensor | None = None

@@ -24,9 +24,10 @@ from torch.utils.data import DataLoader
 from transformers import Trainer, TrainerCallback, TrainingArguments
 
 from hep_jepa.configuration import PRESETS, HepJepaConfig
-from hep_jepa.masking import check_masking_settings, sample_jepa_masks
+from hep_jepa.masking import check_masking_settings, gather_tokens, sample_jepa_masks
 from hep_jepa.pretraining import HepJepaForPretraining
 from hep_jepa.processor import JetProcessor
+from hep_jepa.tokenizers import group_particles, hardest_particle
 
 
 @dataclass
@@ -83,6 +84,8 @@ class MaskSampler:
     context_fraction: float
     mode: str
     seed: int = 0
+    num_patches: int | None = None  # set for the patch tokenizer: masks then act on patches
+    patch_size: int = 8
 
     @classmethod
     def from_config(cls, config: HepJepaConfig, seed: int = 0) -> MaskSampler:
@@ -92,14 +95,21 @@ class MaskSampler:
             config.context_fraction,
             config.masking,
             seed,
+            config.num_patches if config.tokenizer == "patch" else None,
+            config.patch_size,
         )
 
     def __call__(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         checksum = zlib.crc32(batch["vectors"].numpy().tobytes())
         generator = torch.Generator().manual_seed(self.seed * 2**32 + checksum)
+        points, mask = batch["points"], batch["mask"]
+        if self.num_patches is not None:
+            first = hardest_particle(batch["features"], mask)
+            groups = group_particles(points, mask, self.num_patches, self.patch_size, first)
+            points, mask = gather_tokens(points, groups.centre_index), groups.patch_mask
         masks = sample_jepa_masks(
-            batch["points"],
-            batch["mask"],
+            points,
+            mask,
             num_blocks=self.num_blocks,
             block_fraction=self.block_fraction,
             context_fraction=self.context_fraction,

@@ -177,7 +177,8 @@ class HepJepaForPretraining(HepJepaPreTrainedModel):
         Args:
             features, mask, vectors: as for `HepJepaModel.forward`; (B, N, ...).
             points: (B, N, 2) Δη, Δφ (required: the predictor's positions).
-            context_index, context_mask: (B, K).
+            context_index, context_mask: (B, K) indices of tokens (particles, or patches with
+                the patch tokenizer: see `MaskSampler`).
             target_index, target_mask: (B, M, T).
         """
         if points is None:
@@ -186,22 +187,24 @@ class HepJepaForPretraining(HepJepaPreTrainedModel):
 
         with torch.no_grad():
             self.target_encoder.eval()
-            full = self.target_encoder(
-                features, mask, vectors=vectors
-            ).last_hidden_state  # (B, N, D)
+            full = self.target_encoder(features, mask, vectors=vectors, points=points)
+            full = full.last_hidden_state  # (B, L, D)
             full = F.layer_norm(full, full.shape[-1:])
             targets = gather_tokens(full, target_index)  # (B, M, T, D)
 
-        tokens = self.hep_jepa.embed_tokens(features, mask)  # (B, N, D)
-        context_vectors = gather_tokens(vectors, context_index) if vectors is not None else None
+        tokens = self.hep_jepa.tokenize(features, mask, vectors, points)  # L tokens
+        assert tokens.points is not None
+        context_vectors = (
+            None if tokens.vectors is None else gather_tokens(tokens.vectors, context_index)
+        )
         context, _ = self.hep_jepa.encode_tokens(
-            gather_tokens(tokens, context_index), context_mask, context_vectors
+            gather_tokens(tokens.embeddings, context_index), context_mask, context_vectors
         )  # (B, K, D)
         predictions = self.predictor(
             context,
-            gather_tokens(points, context_index),
+            gather_tokens(tokens.points, context_index),
             context_mask,
-            gather_tokens(points, target_index),
+            gather_tokens(tokens.points, target_index),
             target_mask,
             implementation,
         )  # (B, M, T, D)

@@ -15,6 +15,7 @@ VARIANTS = {
     "pair_bias": {"use_pair_bias": True},
     "registers": {"num_register_tokens": 2, "pooling": "registers"},
     "pair_bias+registers": {"use_pair_bias": True, "num_register_tokens": 3},
+    "patches": {"tokenizer": "patch", "num_patches": 8, "patch_size": 6, "use_pair_bias": True},
 }
 
 
@@ -43,9 +44,10 @@ def batch():
 @pytest.mark.parametrize("variant", list(VARIANTS))
 def test_output_shapes(variant, batch):
     out = _model(**VARIANTS[variant])(**batch.model_inputs())
-    assert out.last_hidden_state.shape == (6, 64, 32)
+    tokens = 8 if variant == "patches" else 64
+    assert out.last_hidden_state.shape == (6, tokens, 32)
     assert out.pooler_output.shape == (6, 32)
-    assert torch.equal(out.mask, batch.mask)
+    assert torch.equal(out.mask, batch.mask) or variant == "patches"
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
@@ -59,6 +61,7 @@ def test_extra_padding_changes_nothing(variant, batch):
         "features": torch.cat([short.features, torch.randn(6, extra, 7)], dim=1),
         "mask": torch.cat([short.mask, torch.zeros(6, extra, dtype=torch.bool)], dim=1),
         "vectors": torch.cat([short.vectors, torch.rand(6, extra, 4) * 10], dim=1),
+        "points": torch.cat([short.points, torch.randn(6, extra, 2)], dim=1),
     }
     torch.testing.assert_close(model(**padded).pooler_output, reference, atol=1e-5, rtol=1e-5)
 
@@ -71,12 +74,13 @@ def test_particle_permutation_changes_nothing(variant, batch):
     permuted = {k: v[:, permutation] for k, v in batch.model_inputs().items()}
     out = model(**permuted)
     torch.testing.assert_close(out.pooler_output, reference.pooler_output, atol=1e-5, rtol=1e-5)
-    torch.testing.assert_close(
-        out.last_hidden_state[:, permutation.argsort()][batch.mask],
-        reference.last_hidden_state[batch.mask],
-        atol=1e-5,
-        rtol=1e-5,
-    )
+    if variant != "patches":  # patch tokens come in farthest-point order, not slot order
+        torch.testing.assert_close(
+            out.last_hidden_state[:, permutation.argsort()][batch.mask],
+            reference.last_hidden_state[batch.mask],
+            atol=1e-5,
+            rtol=1e-5,
+        )
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))

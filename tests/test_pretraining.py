@@ -102,3 +102,31 @@ def test_saved_encoder_loads_as_a_hep_jepa_model(inputs, tmp_path):
 def test_config_leaving_no_context_is_refused():
     with pytest.raises(ValueError, match="leave no context"):
         HepJepaForPretraining(_config(num_target_blocks=5, target_block_fraction=0.25))
+
+
+def test_patch_tokenizer_masks_whole_patches():
+    from hep_jepa.pretrain import MaskSampler
+
+    config = _config(
+        tokenizer="patch",
+        num_patches=8,
+        patch_size=6,
+        num_target_blocks=2,
+        target_block_fraction=0.25,
+    )
+    batch = JetProcessor(max_particles=48)(make_jets(n_jets=8, min_particles=10, max_particles=40))
+    inputs = MaskSampler.from_config(config, seed=1)(batch.model_inputs())
+    assert int(inputs["context_index"].max()) < 8 and int(inputs["target_index"].max()) < 8
+    torch.manual_seed(0)
+    model = HepJepaForPretraining(config)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=3e-3)
+    losses = []
+    for step in range(10):
+        out = model(**inputs)
+        optimizer.zero_grad()
+        out.loss.backward()
+        optimizer.step()
+        model.update_target_encoder(step, 10)
+        losses.append(out.loss.item())
+    assert out.predictions.shape[:2] == (8, 2)
+    assert losses[-1] < losses[0]
