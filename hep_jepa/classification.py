@@ -13,7 +13,6 @@ from transformers.utils import ModelOutput
 from hep_jepa.configuration import HepJepaConfig
 from hep_jepa.heads import build_head
 from hep_jepa.modeling import HepJepaModel, HepJepaPreTrainedModel
-from hep_jepa.processor import JetBatch
 
 CLASSIFIER_ARCHITECTURE = "HepJepaForJetClassification"
 
@@ -153,18 +152,13 @@ class HepJepaForJetClassification(HepJepaPreTrainedModel):
         self, jets: Any, *, batch_size: int = 256, progress: bool = False
     ) -> np.ndarray:
         """Class probabilities (n_jets, num_labels) for awkward jets, with the saved processor."""
-        from tqdm.auto import tqdm
-
-        was_training = self.training
-        self.eval()
-        outputs = []
-        for start in tqdm(
-            range(0, len(jets), batch_size), disable=not progress, desc="tagging jets"
-        ):
-            batch: JetBatch = self.processor(jets[start : start + batch_size]).to(self.device)
-            logits = self(**batch.model_inputs()).logits
-            outputs.append(logits.float().softmax(dim=-1).cpu().numpy())
-        self.train(was_training)
-        if not outputs:
-            return np.zeros((0, int(self.config.num_labels or 0)), dtype=np.float32)
-        return np.concatenate(outputs)
+        probabilities = self.map_jets(
+            jets,
+            lambda batch: (
+                self(**batch.to(self.device).model_inputs()).logits.float().softmax(dim=-1)
+            ),
+            batch_size=batch_size,
+            progress=progress,
+            description="tagging jets",
+        )
+        return probabilities.reshape(len(jets), int(self.config.num_labels or 0))

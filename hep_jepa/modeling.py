@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,45 @@ class HepJepaPreTrainedModel(PreTrainedModel):
                 f"max_particles ({self.config.max_particles})."
             )
         self.processor = processor
+
+    @torch.no_grad()
+    def map_jets(
+        self,
+        jets: Any,
+        function: Callable[[JetBatch], torch.Tensor],
+        *,
+        batch_size: int = 256,
+        progress: bool = False,
+        description: str = "jets",
+    ) -> np.ndarray:
+        """Apply `function` to processed batches of `jets` in eval mode; results in jet order.
+
+        Jets are grouped by multiplicity and each batch is padded only to its longest jet,
+        so little of the work is spent on padding; the results do not depend on it.
+        """
+        from tqdm.auto import tqdm
+
+        n_jets = len(jets)
+        order = (
+            np.argsort(self.processor.multiplicities(jets), kind="stable")
+            if n_jets
+            else np.zeros(0, int)
+        )
+        results: np.ndarray | None = None
+        was_training = self.training
+        self.eval()
+        try:
+            starts = range(0, n_jets, batch_size)
+            for start in tqdm(starts, disable=not progress, desc=description, unit="batch"):
+                index = order[start : start + batch_size]
+                batch = self.processor(jets[index], pad_to_longest=True)
+                values = function(batch).float().cpu().numpy()
+                if results is None:
+                    results = np.empty((n_jets, *values.shape[1:]), dtype=np.float32)
+                results[index] = values
+        finally:
+            self.train(was_training)
+        return results if results is not None else np.zeros((0,), dtype=np.float32)
 
     def save_pretrained(self, save_directory: str | os.PathLike[str], **kwargs: Any) -> None:  # type: ignore[override]
         """Write ``config.json``, ``model.safetensors`` and ``processor_config.json``."""
@@ -444,17 +484,12 @@ class HepJepaModel(HepJepaPreTrainedModel):
         Returns:
             (n_jets, hidden_size) float32 numpy array, in the order of `jets`.
         """
-        from tqdm.auto import tqdm
-
-        was_training = self.training
-        self.eval()
         device = torch.device(device) if device is not None else self.device
-        outputs = []
-        starts = range(0, len(jets), batch_size)
-        for start in tqdm(starts, disable=not progress, desc="embedding jets", unit="batch"):
-            batch: JetBatch = self.processor(jets[start : start + batch_size]).to(device)
-            outputs.append(self(**batch.model_inputs()).pooler_output.float().cpu().numpy())
-        self.train(was_training)
-        if not outputs:
-            return np.zeros((0, self.config.hidden_size), dtype=np.float32)
-        return np.concatenate(outputs)
+        embeddings = self.map_jets(
+            jets,
+            lambda batch: self(**batch.to(device).model_inputs()).pooler_output,
+            batch_size=batch_size,
+            progress=progress,
+            description="embedding jets",
+        )
+        return embeddings.reshape(len(jets), self.config.hidden_size)

@@ -143,13 +143,23 @@ class JetProcessor:
     def num_features(self) -> int:
         return len(self.feature_names)
 
-    def __call__(self, jets: Any) -> JetBatch:
-        """Process `jets` (awkward array) into a padded `JetBatch`."""
+    def __call__(self, jets: Any, *, pad_to_longest: bool = False) -> JetBatch:
+        """Process `jets` (awkward array) into a padded `JetBatch`.
+
+        Args:
+            jets: awkward array of jets (see the class docstring).
+            pad_to_longest: pad to the longest jet of this batch (at most `max_particles`)
+                instead of to `max_particles`; outputs of the model do not change, and
+                batches of jets with similar multiplicity then carry little padding.
+        """
         particles, labels = _split_jets(jets)
         counts = _particle_counts(particles)
         kinematics = _four_momenta(particles, counts)
         flat = _particle_features(kinematics, particles, counts, self.feature_set)
-        slots, mask = _sorted_slots(kinematics["pt"], counts, self.max_particles)
+        n_slots = (
+            min(self.max_particles, int(counts.max())) if pad_to_longest else self.max_particles
+        )
+        slots, mask = _sorted_slots(kinematics["pt"], counts, n_slots)
 
         # One (P + 1, C) table per output, its last row zero for the padding slots, then a
         # single row gather each: (B, N) slot indices -> (B, N, C).
@@ -163,6 +173,11 @@ class JetProcessor:
             points=torch.from_numpy(np.take(points, slots, axis=0)),
             labels=None if labels is None else torch.from_numpy(labels),
         )
+
+    def multiplicities(self, jets: Any) -> np.ndarray:
+        """Particles per jet after truncation to `max_particles`, shape (n_jets,)."""
+        particles, _ = _split_jets(jets)
+        return np.minimum(ak.to_numpy(ak.num(particles, axis=1)), self.max_particles)
 
     # -- serialisation -------------------------------------------------------------------
 

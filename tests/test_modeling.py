@@ -179,3 +179,23 @@ def test_freeze_backbone(batch, tmp_path):
     tagger(**batch.model_inputs(), labels=torch.zeros(6, dtype=torch.long)).loss.backward()
     assert all(p.grad is None for p in tagger.hep_jepa.parameters())
     assert all(p.grad is not None for p in tagger.head.parameters())
+
+
+def test_embed_groups_by_multiplicity_without_changing_results():
+    model = _model(use_pair_bias=True)
+    jets = make_jets(n_jets=23, min_particles=2, max_particles=60, seed=5)
+    reference = torch.cat(
+        [
+            model(**model.processor(jets[i : i + 1]).model_inputs()).pooler_output.detach()
+            for i in range(23)
+        ]
+    )
+    embedded = model.embed(jets, batch_size=4)
+    torch.testing.assert_close(torch.from_numpy(embedded), reference, atol=1e-5, rtol=1e-5)
+    assert model.embed(jets[:0]).shape == (0, 32)
+
+
+def test_pad_to_longest():
+    jets = make_jets(n_jets=5, max_particles=20)
+    batch = JetProcessor(max_particles=64)(jets, pad_to_longest=True)
+    assert batch.features.shape[1] == int(batch.mask.sum(1).max())
