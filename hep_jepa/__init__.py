@@ -34,6 +34,8 @@ _EXPORTS: dict[str, str] = {
     "HEADS": "hep_jepa.heads",
     "AutoModelForJetClassification": "hep_jepa.auto",
     "list_pretrained": "hep_jepa.hub",
+    "finetune": "hep_jepa.finetune",
+    "evaluate": "hep_jepa.evaluation",
 }
 
 __all__ = [
@@ -49,6 +51,8 @@ __all__ = [
     "JetClassifierOutput",
     "JetProcessor",
     "__version__",
+    "evaluate",
+    "finetune",
     "list_pretrained",
 ]
 
@@ -56,6 +60,8 @@ if TYPE_CHECKING:
     from hep_jepa.auto import AutoModelForJetClassification
     from hep_jepa.classification import HepJepaForJetClassification, JetClassifierOutput
     from hep_jepa.configuration import PRESETS, HepJepaConfig
+    from hep_jepa.evaluation import evaluate
+    from hep_jepa.finetune import finetune
     from hep_jepa.heads import HEADS
     from hep_jepa.hub import list_pretrained
     from hep_jepa.modeling import HepJepaModel, HepJepaModelOutput, HepJepaPreTrainedModel

@@ -1,0 +1,98 @@
+"""``hep-jepa fewshot``: test accuracy against label fraction for several training regimes."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from hep_jepa.commands.finetune import DATA_HELP
+
+    parser.add_argument(
+        "--model", required=True, help="pretrained encoder: folder, bundled name or Hub id"
+    )
+    parser.add_argument("--data", required=True, nargs="+", type=Path, help=DATA_HELP)
+    parser.add_argument(
+        "--test-data",
+        nargs="+",
+        type=Path,
+        default=None,
+        help="test jets (default: a share of --data)",
+    )
+    parser.add_argument("--format", default=None, help="input format, if it cannot be detected")
+    parser.add_argument(
+        "--output", required=True, type=Path, help="folder for fewshot.json/.md/.png"
+    )
+    parser.add_argument(
+        "--max-jets-per-class",
+        type=int,
+        default=None,
+        help="keep at most this many jets of each class (the first ones), for quick studies",
+    )
+    parser.add_argument(
+        "--fractions", type=float, nargs="+", default=[0.0005, 0.005, 0.02, 0.1, 1.0]
+    )
+    parser.add_argument(
+        "--regimes",
+        nargs="+",
+        default=["scratch", "probe", "finetune", "substructure"],
+        choices=["scratch", "probe", "finetune", "substructure"],
+    )
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--head", choices=("linear", "mlp", "attention"), default="linear")
+    parser.add_argument("--probe-head", choices=("linear", "mlp", "attention"), default="linear")
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--patience", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--test-fraction", type=float, default=0.3)
+    parser.add_argument("--validation-fraction", type=float, default=0.1)
+    parser.add_argument("--name", default=None, help="data set name for the plot and table")
+
+
+def run(args: argparse.Namespace) -> int:
+    from hep_jepa.commands.finetune import load_many
+    from hep_jepa.fewshot import FewShotConfig, run_fewshot
+
+    try:
+        config = FewShotConfig(
+            fractions=tuple(args.fractions),
+            regimes=tuple(args.regimes),
+            seeds=tuple(args.seeds),
+            head=args.head,
+            probe_head=args.probe_head,
+            max_epochs=args.epochs,
+            early_stopping_patience=args.patience,
+            batch_size=args.batch_size,
+            test_fraction=args.test_fraction,
+            validation_fraction=args.validation_fraction,
+        )
+        jets = load_many(args.data, args.format)
+        if args.max_jets_per_class is not None:
+            jets = _first_per_class(jets, args.max_jets_per_class)
+        test_jets = None if args.test_data is None else load_many(args.test_data, args.format)
+        run_fewshot(
+            args.model,
+            jets,
+            test_jets=test_jets,
+            config=config,
+            output_dir=args.output,
+            name=args.name,
+            progress=True,
+        )
+    except (FileNotFoundError, ValueError, ImportError) as err:
+        print(f"hep-jepa fewshot: error: {err}", file=sys.stderr)
+        return 1
+    print((args.output / "fewshot.md").read_text())
+    print(f"wrote {args.output}/fewshot.json, fewshot.md, fewshot.png")
+    return 0
+
+
+def _first_per_class(jets: object, limit: int) -> object:
+    import awkward as ak
+    import numpy as np
+
+    labels = ak.to_numpy(jets["label"])  # type: ignore[index]
+    keep = np.concatenate([np.flatnonzero(labels == c)[:limit] for c in np.unique(labels)])
+    return jets[np.sort(keep)]  # type: ignore[index]

@@ -1,0 +1,86 @@
+"""The few-shot runner: all regimes on a tiny labelled set, clamped small fractions, outputs."""
+
+from __future__ import annotations
+
+import json
+
+import awkward as ak
+import numpy as np
+import pytest
+import torch
+from conftest import make_jets
+
+from hep_jepa import HepJepaConfig, HepJepaModel
+from hep_jepa.cli import main
+from hep_jepa.data.dataset import labelled_subset
+from hep_jepa.fewshot import FewShotConfig, _per_class_subset, run_fewshot
+
+TINY = {
+    "hidden_size": 16,
+    "num_hidden_layers": 1,
+    "num_attention_heads": 2,
+    "intermediate_size": 32,
+    "max_particles": 32,
+    "pair_bias_hidden_size": 16,
+    "predictor_hidden_size": 16,
+}
+
+
+@pytest.fixture(scope="module")
+def encoder_dir(tmp_path_factory):
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("encoder")
+    HepJepaModel(HepJepaConfig(**TINY)).save_pretrained(path)
+    return path
+
+
+def _qcd_vs_top(n_jets):
+    """Jets labelled 0 (QCD) and 8 (Tbqq, as in JetClass)."""
+    jets = make_jets(n_jets, max_particles=20)
+    return ak.with_field(jets, np.where(np.arange(n_jets) % 2 == 0, 0, 8), "label")
+
+
+def test_fewshot_runs_every_regime_and_writes_outputs(encoder_dir, tmp_path):
+    config = FewShotConfig(fractions=(0.01, 1.0), seeds=(0,), max_epochs=1, n_bootstrap=2)
+    result = run_fewshot(
+        encoder_dir, _qcd_vs_top(50), config=config, output_dir=tmp_path, name="toy"
+    )
+    assert result["classes"] == [0, 8]
+    assert len(result["runs"]) == 2 * 4
+    smallest = result["summary"]["finetune"][0]
+    assert smallest["fraction"] == 0.01 and smallest["n_labelled"] == 2  # clamped: one per class
+    table = (tmp_path / "fewshot.md").read_text()
+    assert "| 1 % | 2 |" in table and "substructure MLP" in table
+    assert json.loads((tmp_path / "fewshot.json").read_text())["n_test"] == result["n_test"]
+    assert (tmp_path / "fewshot.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_subsets_match_labelled_subset_and_are_nested():
+    labels = np.repeat([0, 1, 2], [40, 30, 20])
+    np.testing.assert_array_equal(
+        _per_class_subset(labels, 0.5, 3, 1), labelled_subset(labels, 0.5, 3)
+    )
+    small, large = _per_class_subset(labels, 0.001, 3, 1), _per_class_subset(labels, 0.2, 3, 1)
+    assert np.bincount(labels[small]).tolist() == [1, 1, 1] and set(small) <= set(large)
+
+
+def test_config_rejects_bad_settings():
+    with pytest.raises(ValueError, match="unknown regimes"):
+        FewShotConfig(regimes=("probe", "magic"))
+    with pytest.raises(ValueError, match=r"fractions must lie in \(0, 1\]"):
+        FewShotConfig(fractions=(0.0, 0.5))
+
+
+def test_single_class_is_an_error(encoder_dir):
+    jets = ak.with_field(make_jets(10), np.zeros(10, dtype=np.int64), "label")
+    with pytest.raises(ValueError, match="single class"):
+        run_fewshot(encoder_dir, jets)
+
+
+def test_cli_fewshot(encoder_dir, tmp_path, capsys):
+    data = tmp_path / "jets.parquet"
+    ak.to_parquet(_qcd_vs_top(40), data)
+    argv = ["fewshot", "--model", str(encoder_dir), "--data", str(data), "--output", str(tmp_path)]
+    options = ["--fractions", "1", "--seeds", "0", "1", "--regimes", "probe", "substructure"]
+    assert main([*argv, *options, "--epochs", "1"]) == 0
+    assert "frozen probe" in capsys.readouterr().out
