@@ -30,6 +30,7 @@ _EXPORTS: dict[str, str] = {
     "HepJepaModelOutput": "hep_jepa.modeling",
     "HepJepaPreTrainedModel": "hep_jepa.modeling",
     "HepJepaForJetClassification": "hep_jepa.classification",
+    "HepJepaForPretraining": "hep_jepa.pretraining",
     "JetClassifierOutput": "hep_jepa.classification",
     "HEADS": "hep_jepa.heads",
     "AutoModelForJetClassification": "hep_jepa.auto",
@@ -44,6 +45,7 @@ __all__ = [
     "AutoModelForJetClassification",
     "HepJepaConfig",
     "HepJepaForJetClassification",
+    "HepJepaForPretraining",
     "HepJepaModel",
     "HepJepaModelOutput",
     "HepJepaPreTrainedModel",
@@ -65,6 +67,7 @@ if TYPE_CHECKING:
     from hep_jepa.heads import HEADS
     from hep_jepa.hub import list_pretrained
     from hep_jepa.modeling import HepJepaModel, HepJepaModelOutput, HepJepaPreTrainedModel
+    from hep_jepa.pretraining import HepJepaForPretraining
     from hep_jepa.processor import JetBatch, JetProcessor
 
 
