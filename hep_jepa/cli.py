@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "evaluate": ("hep_jepa.commands.evaluate", "evaluate a tagger: metrics JSON and ROC plot"),
     "fewshot": ("hep_jepa.commands.fewshot", "few-shot study: accuracy against label fraction"),
     "push": ("hep_jepa.commands.push", "push a model folder with its card to the Hugging Face Hub"),
+    "export-onnx": ("hep_jepa.commands.export_onnx", "export an encoder or tagger to ONNX"),
 }
 
 

@@ -1,0 +1,291 @@
+"""Encoder inference (jets/s) of hep-jepa against weaver-core's ParticleTransformer, same size.
+
+Needs:  pip install --no-deps weaver-core==0.5.3   (benchmark only; not a package dependency)
+Run:    python benchmarks/bench_inference.py [--quick] [--threads 1] [--out benchmarks/results/inference.json]
+
+Both models have d = 128, 8 blocks, 8 heads, feed-forward 512 (hep-jepa preset `part`) and
+see the same padded real top-tagging jets (JetProcessor, max_particles=128): hep-jepa
+``features, mask, vectors`` batch-first; ParT ``features, lorentz_vectors, mask``
+channel-first. Each is timed with its pair bias on (hep-jepa ``use_pair_bias``, ParT's
+pair embedding of ln Δ, ln kT, ln z, ln m²) and off (no pair inputs). ParT runs as weaver
+0.5.3 does in eval mode, trimming padding to the longest jet of each batch.
+
+ParT's 2 class-attention blocks are not part of its encoder: the main rows compare the
+8-block encoders (ParT with num_cls_layers=0 and no fc, hep-jepa `HepJepaModel`). The
+`tagger` rows compare the full taggers at batch 256 (or the largest batch): ParT with its 2 class-attention blocks
+and fc against `HepJepaForJetClassification` with the attention-pooling head.
+
+Timings alternate between the two models (best of --repeats each), and the float32 matmul
+rate is measured at the start and the end of the run: the fraction of it each model
+reaches counts only real-particle FLOPs (see `_common.encoder_flops`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import (
+    BLOCK_FLOPS,
+    RESULTS,
+    best_time,
+    encoder_flops,
+    load_batch,
+    matmul_flops,
+    max_rss_mib,
+    print_table,
+    probe_in_subprocess,
+    set_threads,
+    write_json,
+)
+
+from hep_jepa import HepJepaConfig, HepJepaForJetClassification, HepJepaModel
+from hep_jepa.processor import JetBatch
+
+WIDTH, LAYERS, HEADS, INTERMEDIATE, PAIR_HIDDEN = 128, 8, 8, 512, 64
+PART_EMBED_DIMS, PART_PAIR_DIMS = (128, 512, 128), (64, 64, 64)
+
+
+def build(model: str, pair: bool, tagger: bool = False) -> torch.nn.Module:
+    """The model under test, in eval mode, with fixed random weights."""
+    torch.manual_seed(0)
+    if model == "hep-jepa":
+        config = HepJepaConfig.from_preset(
+            "part",
+            use_pair_bias=pair,
+            pair_bias_hidden_size=PAIR_HIDDEN,
+            num_labels=2,
+            head="attention",
+        )
+        if tagger:
+            return HepJepaForJetClassification(config).eval()
+        return HepJepaModel(config).eval()
+    from weaver.nn.model.ParticleTransformer import ParticleTransformer
+
+    part = ParticleTransformer(
+        input_dim=7,
+        num_classes=2 if tagger else None,
+        pair_input_dim=4 if pair else 0,
+        embed_dims=PART_EMBED_DIMS,
+        pair_embed_dims=PART_PAIR_DIMS,
+        num_heads=HEADS,
+        num_layers=LAYERS,
+        num_cls_layers=2 if tagger else 0,
+        fc_params=() if tagger else None,
+    ).eval()
+    # SequenceTrimmer starts trimming after 5 calls; make those before any timing.
+    with torch.inference_mode():
+        warm = torch.zeros(2, 7, 4), torch.ones(2, 4, 4), torch.ones(2, 1, 4)
+        for _ in range(5):
+            part(warm[0], v=warm[1], mask=warm[2])
+    return part
+
+
+def run_model(model: str, module: torch.nn.Module, inputs: dict[str, torch.Tensor]) -> None:
+    with torch.inference_mode():
+        if model == "hep-jepa":
+            module(inputs["features"], inputs["mask"], vectors=inputs["vectors"])
+        else:
+            module(inputs["features_cf"], v=inputs["vectors_cf"], mask=inputs["mask_cf"])
+
+
+def make_inputs(batch: Any, size: int) -> dict[str, torch.Tensor]:
+    features, mask, vectors = batch.features[:size], batch.mask[:size], batch.vectors[:size]
+    return {
+        "features": features,
+        "mask": mask,
+        "vectors": vectors,
+        # weaver's layout: (B, C, N), mask (B, 1, N) float
+        "features_cf": features.transpose(1, 2).contiguous(),
+        "vectors_cf": vectors.transpose(1, 2).contiguous(),
+        "mask_cf": mask[:, None, :].float(),
+    }
+
+
+def flops(model: str, pair: bool, counts: np.ndarray) -> float:
+    if model == "hep-jepa":
+        embed, pair_dims = (WIDTH, WIDTH), (PAIR_HIDDEN, HEADS)
+    else:
+        embed, pair_dims = PART_EMBED_DIMS, (*PART_PAIR_DIMS, HEADS)
+    return encoder_flops(
+        counts,
+        width=WIDTH,
+        intermediate=INTERMEDIATE,
+        layers=LAYERS,
+        embed_dims=embed,
+        num_features=7,
+        pair_dims=pair_dims if pair else (),
+    )
+
+
+def probe_memory(model: str, pair: bool, inputs_file: Path, sizes: list[int]) -> dict[str, float]:
+    """Peak-memory growth (MiB) of one forward pass per batch size, smallest first.
+
+    Runs in a fresh process that reads ready tensors, so the high-water mark before the
+    first pass is that of the imports and the model alone.
+    """
+    batch = JetBatch(**torch.load(inputs_file), points=torch.zeros(0))
+    module = build(model, pair)
+    all_inputs = {size: make_inputs(batch, size) for size in sizes}
+    baseline = max_rss_mib()
+    peaks = {}
+    for size in sorted(sizes):
+        run_model(model, module, all_inputs[size])
+        peaks[str(size)] = max_rss_mib() - baseline
+    return peaks
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[64, 256, 1024])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--quick", action="store_true", help="batches 64 and 256, 1 repeat")
+    parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory probes")
+    parser.add_argument("--probe-memory", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, default=RESULTS / "inference.json")
+    args = parser.parse_args()
+    set_threads(args.threads)
+    if args.quick:
+        args.batch_sizes, args.repeats = [64, 256], 1
+    if args.probe_memory:
+        model, pair, inputs_file = args.probe_memory
+        print(json.dumps(probe_memory(model, pair == "on", Path(inputs_file), args.batch_sizes)))
+        return
+
+    tagger_size = 256 if 256 in args.batch_sizes else max(args.batch_sizes)
+    batch, source = load_batch(max(args.batch_sizes))
+    peak_start = matmul_flops()
+    rows: list[dict[str, Any]] = []
+    settings = [("encoder", size) for size in args.batch_sizes] + [("tagger", tagger_size)]
+    for pair in (False, True):
+        modules = {
+            (kind, model): build(model, pair, tagger=kind == "tagger")
+            for kind in ("encoder", "tagger")
+            for model in ("hep-jepa", "weaver ParT")
+        }
+        for kind, size in settings:
+            inputs = make_inputs(batch, size)
+            times: dict[str, list[float]] = {"hep-jepa": [], "weaver ParT": []}
+            for model in times:  # untimed first call of each
+                run_model(model, modules[kind, model], inputs)
+            for _ in range(args.repeats):
+                for model in times:
+                    times[model].append(
+                        best_time(
+                            lambda m=model, k=kind, x=inputs, ms=modules: run_model(m, ms[k, m], x),
+                            1,
+                        )
+                    )
+            counts = inputs["mask"].sum(dim=1).numpy()
+            row: dict[str, Any] = {"model": kind, "batch": size, "pair_bias": pair}
+            for model, label in (("hep-jepa", "hep_jepa"), ("weaver ParT", "part")):
+                seconds = min(times[model])
+                row[f"{label}_jets_per_s"] = size / seconds
+                row[f"{label}_flop_per_s"] = flops(model, pair, counts) / seconds
+            row["speedup"] = row["hep_jepa_jets_per_s"] / row["part_jets_per_s"]
+            rows.append(row)
+            print(
+                f"{kind} batch {size} pair {pair}: hep-jepa {row['hep_jepa_jets_per_s']:.1f} "
+                f"jets/s, ParT {row['part_jets_per_s']:.1f} jets/s",
+                file=sys.stderr,
+            )
+    peak_end = matmul_flops()
+    peak = max(peak_start, peak_end)
+    for row in rows:
+        for label in ("hep_jepa", "part"):
+            row[f"{label}_matmul_fraction"] = row.pop(f"{label}_flop_per_s") / peak
+
+    memory: dict[str, Any] = {}
+    if not args.no_memory:
+        script = Path(__file__).resolve()
+        sizes = [str(size) for size in args.batch_sizes]
+        with tempfile.TemporaryDirectory() as folder:
+            inputs_file = Path(folder) / "inputs.pt"
+            torch.save(
+                {"features": batch.features, "mask": batch.mask, "vectors": batch.vectors},
+                inputs_file,
+            )
+            for model in ("hep-jepa", "weaver ParT"):
+                for pair_name in ("off", "on"):
+                    memory[f"{model} pair {pair_name}"] = probe_in_subprocess(
+                        script,
+                        [
+                            model,
+                            pair_name,
+                            str(inputs_file),
+                            "--threads",
+                            str(args.threads),
+                            "--batch-sizes",
+                            *sizes,
+                        ],
+                    )
+        for row in rows:
+            if row["model"] == "encoder":
+                pair_name = "on" if row["pair_bias"] else "off"
+                for model, label in (("hep-jepa", "hep_jepa"), ("weaver ParT", "part")):
+                    row[f"{label}_peak_mib"] = memory[f"{model} pair {pair_name}"][
+                        str(row["batch"])
+                    ]
+
+    results = {
+        "source": source,
+        "threads": args.threads,
+        "repeats": args.repeats,
+        "mean_real_particles": float(batch.mask.sum(dim=1).float().mean()),
+        "max_particles": 128,
+        "weaver_core_version": _weaver_version(),
+        "torch_version": torch.__version__,
+        "matmul_flop_per_s": {"start": peak_start, "end": peak_end, "reference": peak},
+        "flops_formula": (
+            f"real-particle FLOPs per jet with n real particles: embedding MLP 2·n·Σ(in·out) + "
+            f"L·({BLOCK_FLOPS}) + pair MLP 2·n(n+1)/2·Σ(in·out); hep-jepa embedding 7→128→128 "
+            f"and pair MLP 4→64→8, ParT embedding 7→128→512→128 and pair MLP 4→64→64→64→8; "
+            "D=128, I=512, L=8. Tagger rows count the encoder only. "
+            "matmul_fraction = FLOPs / time / matmul_flop_per_s.reference"
+        ),
+        "part_settings": {
+            "embed_dims": PART_EMBED_DIMS,
+            "pair_embed_dims": PART_PAIR_DIMS,
+            "num_heads": HEADS,
+            "num_layers": LAYERS,
+            "num_cls_layers": "0 (encoder rows), 2 (tagger rows)",
+        },
+        "rows": rows,
+        "peak_memory_mib": memory,
+    }
+    print_table(
+        rows,
+        [
+            "model",
+            "batch",
+            "pair_bias",
+            "hep_jepa_jets_per_s",
+            "part_jets_per_s",
+            "speedup",
+            "hep_jepa_matmul_fraction",
+            "part_matmul_fraction",
+        ],
+    )
+    write_json(args.out, results)
+
+
+def _weaver_version() -> str:
+    from importlib.metadata import version
+
+    return version("weaver-core")
+
+
+if __name__ == "__main__":
+    main()
