@@ -101,7 +101,15 @@ def run_model(model: str, module: torch.nn.Module, inputs: dict[str, torch.Tenso
 
 
 def make_inputs(batch: Any, size: int) -> dict[str, torch.Tensor]:
-    features, mask, vectors = batch.features[:size], batch.mask[:size], batch.vectors[:size]
+    # Both models get the batch padded only to its longest jet, as weaver's ParT does to
+    # itself in eval mode and as hep-jepa's `embed` does (it also groups jets by
+    # multiplicity, which this comparison leaves out).
+    longest = int(batch.mask[:size].sum(dim=1).max())
+    features, mask, vectors = (
+        batch.features[:size, :longest],
+        batch.mask[:size, :longest],
+        batch.vectors[:size, :longest],
+    )
     return {
         "features": features,
         "mask": mask,

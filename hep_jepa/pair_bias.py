@@ -18,34 +18,32 @@ from torch import nn
 _EPS = 1e-8
 
 
-def pair_features(vectors: torch.Tensor) -> torch.Tensor:
-    """ln Δ, ln kT, ln z, ln m² for every particle pair.
+def pair_features(vectors: torch.Tensor, first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
+    """ln Δ, ln kT, ln z, ln m² of the particle pairs (first[t], second[t]).
 
     Args:
         vectors: (B, N, 4) px, py, pz, E.
+        first, second: (T,) particle indices of the T pairs.
 
     Returns:
-        (B, N, N, 4) float tensor; values at padded particles are finite but meaningless.
+        (B, T, 4) float tensor; values at padded particles are finite but meaningless.
     """
     px, py, pz, energy = vectors.unbind(dim=-1)  # each (B, N)
     pt = torch.sqrt(px**2 + py**2).clamp_min(_EPS)
     rapidity = 0.5 * torch.log((energy + pz).clamp_min(_EPS) / (energy - pz).clamp_min(_EPS))
     phi = torch.atan2(py, px)
-    delta_y = rapidity[:, :, None] - rapidity[:, None, :]  # (B, N, N)
-    delta_phi = (
-        torch.remainder(phi[:, :, None] - phi[:, None, :] + torch.pi, 2 * torch.pi) - torch.pi
-    )
+    delta_y = rapidity[:, first] - rapidity[:, second]  # (B, T)
+    delta_phi = torch.remainder(phi[:, first] - phi[:, second] + torch.pi, 2 * torch.pi) - torch.pi
     delta = torch.sqrt(delta_y**2 + delta_phi**2).clamp_min(_EPS)
-    pt_min = torch.minimum(pt[:, :, None], pt[:, None, :])
-    kt = pt_min * delta
-    z = pt_min / (pt[:, :, None] + pt[:, None, :])
-    pair_sum = vectors[:, :, None, :] + vectors[:, None, :, :]  # (B, N, N, 4)
+    pt_a, pt_b = pt[:, first], pt[:, second]
+    pt_min = torch.minimum(pt_a, pt_b)
+    pair_sum = vectors[:, first] + vectors[:, second]  # (B, T, 4)
     mass_squared = pair_sum[..., 3] ** 2 - (pair_sum[..., :3] ** 2).sum(-1)
     return torch.stack(
         [
             torch.log(delta),
-            torch.log(kt.clamp_min(_EPS)),
-            torch.log(z.clamp_min(_EPS)),
+            torch.log((pt_min * delta).clamp_min(_EPS)),
+            torch.log((pt_min / (pt_a + pt_b)).clamp_min(_EPS)),
             torch.log(mass_squared.clamp_min(_EPS)),
         ],
         dim=-1,
@@ -55,7 +53,8 @@ def pair_features(vectors: torch.Tensor) -> torch.Tensor:
 class PairBias(nn.Module):
     """Embeds pair features into an additive attention bias, one value per head.
 
-    Shape: vectors (B, N, 4) -> bias (B, H, N, N).
+    The features are symmetric in the two particles, so only the N(N+1)/2 pairs with
+    i <= j are embedded and the result is mirrored. Shape: vectors (B, N, 4) -> (B, H, N, N).
     """
 
     def __init__(self, num_heads: int, hidden_size: int) -> None:
@@ -66,6 +65,11 @@ class PairBias(nn.Module):
         )
 
     def forward(self, vectors: torch.Tensor) -> torch.Tensor:
-        features = pair_features(vectors.float())  # (B, N, N, 4)
-        bias = self.mlp(self.norm(features))  # (B, N, N, H)
-        return bias.permute(0, 3, 1, 2)  # (B, H, N, N)
+        batch, n_particles, _ = vectors.shape
+        first, second = torch.triu_indices(n_particles, n_particles, device=vectors.device)  # (T,)
+        features = pair_features(vectors.float(), first, second)  # (B, T, 4)
+        values = self.mlp(self.norm(features)).transpose(1, 2)  # (B, H, T)
+        bias = values.new_zeros(batch, values.shape[1], n_particles * n_particles)  # (B, H, N*N)
+        bias[:, :, first * n_particles + second] = values
+        bias[:, :, second * n_particles + first] = values
+        return bias.view(batch, -1, n_particles, n_particles)  # (B, H, N, N)

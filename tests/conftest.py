@@ -6,6 +6,17 @@ from pathlib import Path
 
 import pytest
 
+# A tiny encoder configuration for fast tests (HepJepaConfig keyword arguments).
+TINY = {
+    "hidden_size": 16,
+    "num_hidden_layers": 1,
+    "num_attention_heads": 2,
+    "intermediate_size": 32,
+    "max_particles": 32,
+    "pair_bias_hidden_size": 16,
+    "predictor_hidden_size": 16,
+}
+
 REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
 
 

@@ -8,7 +8,7 @@ import awkward as ak
 import numpy as np
 import pytest
 import torch
-from conftest import make_jets
+from conftest import TINY, make_jets
 
 from hep_jepa import HepJepaConfig, HepJepaForJetClassification, evaluate
 from hep_jepa.cli import main
@@ -17,16 +17,6 @@ from hep_jepa.evaluation import (
     metrics_from_probabilities,
     write_evaluation,
 )
-
-TINY = {
-    "hidden_size": 16,
-    "num_hidden_layers": 1,
-    "num_attention_heads": 2,
-    "intermediate_size": 32,
-    "max_particles": 32,
-    "pair_bias_hidden_size": 16,
-    "predictor_hidden_size": 16,
-}
 
 
 @pytest.fixture(scope="module")

@@ -8,22 +8,12 @@ import awkward as ak
 import numpy as np
 import pytest
 import torch
-from conftest import make_jets
+from conftest import TINY, make_jets
 
 from hep_jepa import HepJepaConfig, HepJepaModel
 from hep_jepa.cli import main
 from hep_jepa.data.dataset import labelled_subset
 from hep_jepa.fewshot import FewShotConfig, _per_class_subset, run_fewshot
-
-TINY = {
-    "hidden_size": 16,
-    "num_hidden_layers": 1,
-    "num_attention_heads": 2,
-    "intermediate_size": 32,
-    "max_particles": 32,
-    "pair_bias_hidden_size": 16,
-    "predictor_hidden_size": 16,
-}
 
 
 @pytest.fixture(scope="module")

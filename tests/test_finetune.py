@@ -9,21 +9,12 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import make_jets
+from conftest import TINY, make_jets
 
 from hep_jepa import HepJepaConfig, HepJepaForJetClassification, HepJepaModel, finetune
 from hep_jepa.cli import main
 from hep_jepa.finetune import JetTensorDataset, _parameter_groups, class_weights_for, collate_jets
 
-TINY = {
-    "hidden_size": 16,
-    "num_hidden_layers": 1,
-    "num_attention_heads": 2,
-    "intermediate_size": 32,
-    "max_particles": 32,
-    "pair_bias_hidden_size": 16,
-    "predictor_hidden_size": 16,
-}
 FAST = {"max_epochs": 2, "batch_size": 16, "progress": False}
 
 
