@@ -65,11 +65,17 @@ class PairBias(nn.Module):
         )
 
     def forward(self, vectors: torch.Tensor) -> torch.Tensor:
-        batch, n_particles, _ = vectors.shape
-        first, second = torch.triu_indices(n_particles, n_particles, device=vectors.device)  # (T,)
-        features = pair_features(vectors.float(), first, second)  # (B, T, 4)
-        values = self.mlp(self.norm(features)).transpose(1, 2)  # (B, H, T)
-        bias = values.new_zeros(batch, values.shape[1], n_particles * n_particles)  # (B, H, N*N)
-        bias[:, :, first * n_particles + second] = values
-        bias[:, :, second * n_particles + first] = values
-        return bias.view(batch, -1, n_particles, n_particles)  # (B, H, N, N)
+        n_particles = vectors.shape[1]
+        index = torch.arange(n_particles, device=vectors.device)
+        rows = index[:, None].expand(n_particles, n_particles)  # (N, N)
+        cols = index[None, :].expand(n_particles, n_particles)
+        upper = rows <= cols
+        features = pair_features(vectors.float(), rows[upper], cols[upper])  # (B, T, 4), row-major
+        values = self.mlp(self.norm(features))  # (B, T, H)
+        # Position of pair (min(i, j), max(i, j)) in the row-major list of upper pairs.
+        low, high = torch.minimum(rows, cols), torch.maximum(rows, cols)
+        position = low * n_particles - (low * (low - 1)) // 2 + (high - low)  # (N, N)
+        bias = values[:, position.flatten()]  # (B, N*N, H); gathers export to ONNX
+        return bias.view(vectors.shape[0], n_particles, n_particles, -1).permute(
+            0, 3, 1, 2
+        )  # (B, H, N, N)
