@@ -218,14 +218,18 @@ def test_collator(shard_dir: Path) -> None:
 
     processor = JetProcessor(feature_set="kin", max_particles=16)
     jets = list(ShardedJetDataset(shard_dir, buffer_size=8))[:5]
-    batch = JetCollator(processor)(jets)
+    batch = JetCollator(processor, pad_to_longest=False)(jets)
     assert batch["features"].shape == (5, 16, 7)
     assert batch["mask"].shape == (5, 16) and batch["mask"].dtype == torch.bool
     assert batch["vectors"].shape == (5, 16, 4)
     assert batch["points"].shape == (5, 16, 2)
     assert batch["labels"].shape == (5,)
+    trimmed = JetCollator(processor)(jets)  # padded to the longest of these jets only
+    longest = int(batch["mask"].sum(dim=1).max())
+    assert trimmed["features"].shape == (5, longest, 7)
+    assert torch.equal(trimmed["features"], batch["features"][:, :longest])
     unlabelled = ShardedJetDataset(shard_dir, columns=["particles"], batched=True, batch_size=3)
     assert "labels" not in JetCollator(processor)(next(iter(unlabelled)))
     assert "flag" in JetCollator(processor, transform=add_flag)(jets)
-    restored = pickle.loads(pickle.dumps(JetCollator(processor)))
+    restored = pickle.loads(pickle.dumps(JetCollator(processor, pad_to_longest=False)))
     assert torch.equal(restored(jets)["features"], batch["features"])

@@ -153,6 +153,8 @@ class JetCollator:
 
     Args:
         processor: The `JetProcessor` of the model (feature set, particle slots).
+        pad_to_longest: Pad each batch to its longest jet rather than to the processor's
+            ``max_particles`` (the model's outputs do not depend on it). Default True.
         transform: Optional function applied to the tensor dict last, e.g. mask
             sampling for pretraining. Must be picklable for ``num_workers > 0``
             (a module-level function or a dataclass instance, not a lambda).
@@ -172,9 +174,10 @@ class JetCollator:
 
     processor: JetProcessor
     transform: Callable[[dict[str, torch.Tensor]], dict[str, torch.Tensor]] | None = None
+    pad_to_longest: bool = True
 
     def __call__(self, jets: Any) -> dict[str, torch.Tensor]:
-        batch = self.processor(_as_array(jets))
+        batch = self.processor(_as_array(jets), pad_to_longest=self.pad_to_longest)
         tensors = batch.model_inputs()
         if batch.labels is not None:
             tensors["labels"] = batch.labels
