@@ -30,7 +30,8 @@ def attention_bias(
     bias = torch.zeros(mask.shape, dtype=dtype, device=mask.device)
     bias = bias.masked_fill(~mask, float("-inf"))[:, None, None, :]  # (B, 1, 1, L)
     if pair_bias is not None:
-        bias = bias + pair_bias.to(dtype)
+        # One contiguous (B, H, L, L) tensor, so no attention layer has to copy it again.
+        bias = (bias + pair_bias.to(dtype)).contiguous()
     return bias
 
 
