@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 
@@ -131,8 +130,6 @@ def test_masking_without_context_is_refused_before_training(shards, tmp_path):
 
 @pytest.mark.slow
 def test_torchrun_two_processes(shards, tmp_path):
-    if shutil.which("git") is None:  # torchrun itself needs nothing else; keep the check cheap
-        pytest.skip("no git")
     overrides = [f"{k}={v}" for k, v in TINY.items()]
     command = [
         sys.executable,
