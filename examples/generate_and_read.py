@@ -26,16 +26,24 @@ def main() -> None:
     args = parser.parse_args()
 
     for process in ("Tbqq", "QCD"):
-        generate(process, args.n_jets, seed=args.seed, out=f"{args.out}/{process}", workers=2,
-                 shard_size=args.n_jets)
+        generate(
+            process,
+            args.n_jets,
+            seed=args.seed,
+            out=f"{args.out}/{process}",
+            workers=2,
+            shard_size=args.n_jets,
+        )
     jets = load_jets(args.out)  # a folder of shards, searched recursively
     print(f"read {len(jets)} jets; fields {jets.fields}")
     print(f"provenance of the first shard: seed {jets.attrs.get('hep_jepa', {}).get('seed', '?')}")
     for label, name in ((8, "Tbqq"), (0, "QCD")):
         selected = jets[jets.label == label]
         mass = ak.to_numpy(selected.mass)
-        print(f"{name:>5}: {len(selected)} jets, median mass {np.median(mass):.0f} GeV, "
-              f"mean multiplicity {ak.mean(ak.num(selected.particles)):.0f}")
+        print(
+            f"{name:>5}: {len(selected)} jets, median mass {np.median(mass):.0f} GeV, "
+            f"mean multiplicity {ak.mean(ak.num(selected.particles)):.0f}"
+        )
 
     from hep_jepa import HepJepaModel
 

@@ -25,16 +25,28 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=64)
     args = parser.parse_args()
 
-    training = PretrainingArguments(output_dir=args.output, max_steps=args.max_steps,
-                                    batch_size=args.batch_size, logging_steps=50)
-    pretrain(args.data, args.config, training, masking="block", num_target_blocks=4,
-             target_block_fraction=0.15)
+    training = PretrainingArguments(
+        output_dir=args.output,
+        max_steps=args.max_steps,
+        batch_size=args.batch_size,
+        logging_steps=50,
+    )
+    pretrain(
+        args.data,
+        args.config,
+        training,
+        masking="block",
+        num_target_blocks=4,
+        target_block_fraction=0.15,
+    )
 
     encoder = HepJepaModel.from_pretrained(args.output)
     jets = load_jets(args.data[0])[:512]
     embeddings = encoder.embed(jets)
-    print(f"embeddings of {len(jets)} jets: shape {embeddings.shape}, per-dimension std "
-          f"min {embeddings.std(0).min():.3f} / mean {embeddings.std(0).mean():.3f}")
+    print(
+        f"embeddings of {len(jets)} jets: shape {embeddings.shape}, per-dimension std "
+        f"min {embeddings.std(0).min():.3f} / mean {embeddings.std(0).mean():.3f}"
+    )
 
 
 if __name__ == "__main__":
