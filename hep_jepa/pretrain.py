@@ -250,6 +250,7 @@ def pretrain(
         batch_size=args.batch_size,
         batched=True,
         shuffle=True,
+        bucket_by_multiplicity=True,
         buffer_size=args.shuffle_buffer,
         seed=args.seed,
         required_fields=required_fields(model_config.feature_set),

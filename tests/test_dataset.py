@@ -233,3 +233,40 @@ def test_collator(shard_dir: Path) -> None:
     assert "flag" in JetCollator(processor, transform=add_flag)(jets)
     restored = pickle.loads(pickle.dumps(JetCollator(processor, pad_to_longest=False)))
     assert torch.equal(restored(jets)["features"], batch["features"])
+
+
+# --------------------------------------------------------------------------- bucketing
+
+
+@pytest.mark.parametrize("skip", [0, 5])
+def test_bucketing_covers_every_jet_and_resumes_exactly(shard_dir: Path, skip: int) -> None:
+    dataset = ShardedJetDataset(
+        shard_dir, batch_size=4, buffer_size=20, seed=3, bucket_by_multiplicity=True
+    )
+    full = epoch_batches(dataset)
+    assert sorted(flat(full)) == list(range(N_JETS))
+    dataset.resume(epoch=0, batches=skip)
+    assert epoch_batches(dataset) == full[skip:]
+
+
+def test_bucketing_groups_similar_multiplicities(tmp_path: Path) -> None:
+    jets = make_jets(400, seed=4, min_particles=2, max_particles=100)
+    write_shards(jets, tmp_path, shard_size=400, prefix="m")
+
+    def padding_share(bucketed: bool) -> float:
+        dataset = ShardedJetDataset(
+            tmp_path,
+            batch_size=16,
+            buffer_size=400,
+            seed=1,
+            batched=True,
+            bucket_by_multiplicity=bucketed,
+        )
+        padded = real = 0
+        for batch in dataset:
+            counts = ak.to_numpy(ak.num(batch["particles"]))
+            padded += int(counts.max()) * len(counts)
+            real += int(counts.sum())
+        return 1 - real / padded
+
+    assert padding_share(True) < 0.1 < padding_share(False)

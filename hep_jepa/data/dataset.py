@@ -267,6 +267,9 @@ class ShardedJetDataset(IterableDataset):
             that the first shard must have, e.g. those the model's feature set needs.
         batched: Yield awkward arrays of ``batch_size`` jets instead of single jets; use
             ``DataLoader(dataset, batch_size=None, collate_fn=collator)``. Faster.
+        bucket_by_multiplicity: Within each shuffle window, put jets of similar multiplicity
+            in the same batch (batches themselves in random order), so that batches padded
+            to their longest jet carry little padding. Needs ``shuffle``.
 
     Raises:
         ValueError: No shards, a missing required field, fewer jets than ranks, or a
@@ -297,6 +300,7 @@ class ShardedJetDataset(IterableDataset):
         max_jets: int | None = None,
         required_fields: Sequence[str] = (),
         batched: bool = False,
+        bucket_by_multiplicity: bool = False,
     ) -> None:
         super().__init__()
         if batch_size < 1 or buffer_size < 1:
@@ -311,6 +315,7 @@ class ShardedJetDataset(IterableDataset):
         self.rank, self.world_size = _distributed_place(rank, world_size)
         self.columns = None if columns is None else list(columns)
         self.batched = batched
+        self.bucket_by_multiplicity = bucket_by_multiplicity
         self.epoch = 0
         self._skip_batches = 0
         _check_fields(self.paths[0], required_fields)
@@ -371,7 +376,15 @@ class ShardedJetDataset(IterableDataset):
             window_stop = min(window_start + window_size, stop)
             jets = stream.read(window_start, window_stop)
             if self.shuffle:
-                order = np.random.default_rng([*rng_key, window]).permutation(len(jets))
+                generator = np.random.default_rng([*rng_key, window])
+                order = generator.permutation(len(jets))
+                if self.bucket_by_multiplicity:
+                    order = _bucketed(
+                        order,
+                        ak.to_numpy(ak.num(jets["particles"], axis=1)),
+                        self.batch_size,
+                        generator,
+                    )
                 jets = jets[order]
             offset = position - window_start
             if self.batched:
@@ -385,6 +398,21 @@ class ShardedJetDataset(IterableDataset):
         if not self.shuffle:
             return np.arange(len(self.pieces))
         return np.random.default_rng([self.seed, self.epoch]).permutation(len(self.pieces))
+
+
+def _bucketed(
+    order: np.ndarray, counts: np.ndarray, batch_size: int, generator: np.random.Generator
+) -> np.ndarray:
+    """Reorder a shuffled window so that each batch holds jets of similar multiplicity.
+
+    The window's jets are sorted by multiplicity (stably, so ties keep their shuffled
+    order), cut into batches, and the full batches are shuffled; a last partial batch stays
+    last, so batches stay aligned with the DataLoader's.
+    """
+    by_size = order[np.argsort(counts[order], kind="stable")]
+    n_full = len(by_size) // batch_size
+    full = by_size[: n_full * batch_size].reshape(n_full, batch_size)[generator.permutation(n_full)]
+    return np.concatenate([full.reshape(-1), by_size[n_full * batch_size :]])
 
 
 def _split_evenly(total: int, parts: int) -> list[int]:
