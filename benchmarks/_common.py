@@ -34,9 +34,12 @@ def set_threads(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-def load_batch(n_jets: int, max_particles: int = 128) -> tuple[Any, str]:
-    """`n_jets` real top-tagging jets (replicated if the sample is smaller) as a `JetBatch`."""
-    from hep_jepa import JetProcessor
+def load_real_jets(n_jets: int) -> tuple[Any, str]:
+    """`n_jets` real top-tagging jets as awkward jets, in the file's order.
+
+    A sample smaller than `n_jets` is replicated (whole copies, each in the file's order).
+    Returns the jets and a description of the source.
+    """
     from hep_jepa.data import load_jets
 
     if not REALDATA.is_dir():
@@ -47,11 +50,18 @@ def load_batch(n_jets: int, max_particles: int = 128) -> tuple[Any, str]:
         import awkward as ak
 
         jets = ak.concatenate([jets] * repeat)
-    batch = JetProcessor(feature_set="kin", max_particles=max_particles)(jets[:n_jets])
     return (
-        batch,
+        jets[:n_jets],
         f"top_tagging (real, {len(jets) // repeat} jets{', replicated' if repeat > 1 else ''})",
     )
+
+
+def load_batch(n_jets: int, max_particles: int = 128) -> tuple[Any, str]:
+    """`n_jets` real top-tagging jets (replicated if the sample is smaller) as a `JetBatch`."""
+    from hep_jepa import JetProcessor
+
+    jets, source = load_real_jets(n_jets)
+    return JetProcessor(feature_set="kin", max_particles=max_particles)(jets), source
 
 
 def matmul_flops(size: int = 1024, seconds: float = 1.0, windows: int = 3) -> float:

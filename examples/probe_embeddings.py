@@ -6,7 +6,8 @@
 For each model: embed the jets, then 5-fold cross-validated logistic regression (scikit-learn,
 standardised inputs) on the embeddings; prints accuracy and AUC (mean ± std over folds) and
 the per-dimension spread of the embeddings. `--random-baseline` adds a randomly initialised
-encoder with the first model's config (seed 0), the baseline a pretrained encoder must beat.
+encoder with the first model's config (seed 0; `--random-seeds 0 1 2` for several),
+the baseline a pretrained encoder must beat.
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ def main() -> None:
     parser.add_argument("--model", nargs="+", required=True)
     parser.add_argument("--data", nargs="+", required=True)
     parser.add_argument("--random-baseline", action="store_true")
+    parser.add_argument(
+        "--random-seeds", type=int, nargs="+", default=[0], help="seeds of the random encoders"
+    )
     parser.add_argument("--max-jets", type=int, default=None)
     args = parser.parse_args()
 
@@ -60,10 +64,11 @@ def main() -> None:
     models = {name: HepJepaModel.from_pretrained(name) for name in args.model}
     if args.random_baseline:
         first = models[args.model[0]]
-        torch.manual_seed(0)
-        baseline = HepJepaModel(first.config)
-        baseline.set_processor(first.processor)
-        models["random init (same config)"] = baseline
+        for seed in args.random_seeds:
+            torch.manual_seed(seed)
+            baseline = HepJepaModel(first.config)
+            baseline.set_processor(first.processor)
+            models[f"random init (same config, seed {seed})"] = baseline
     print(f"{len(jets)} jets, classes {np.bincount(labels).tolist()}")
     for name, model in models.items():
         embeddings = model.embed(jets, batch_size=256)

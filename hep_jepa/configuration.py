@@ -12,6 +12,7 @@ from hep_jepa.features import FEATURE_SETS
 POOLINGS = ("mean", "registers")
 TOKENIZERS = ("particle", "patch")
 MASKINGS = ("block", "random")
+REGULARIZATION_LEVELS = ("jet", "token")
 HIDDEN_ACTS = ("gelu", "relu", "silu")
 # Kept in sync with hep_jepa.heads.HEADS (checked there at import); listed here
 # so that validating a config does not import torch.
@@ -89,6 +90,14 @@ class HepJepaConfig(PreTrainedConfig):
         predictor_num_attention_heads (`int`, defaults to 4): heads in the predictor.
         ema_momentum_start (`float`, defaults to 0.996): target-encoder EMA momentum at step 0.
         ema_momentum_end (`float`, defaults to 1.0): EMA momentum at the last step.
+        variance_weight (`float`, defaults to 0.0): weight of a VICReg variance term (hinge on
+            the per-dimension std over the batch, target 1) on the context encoder's output,
+            as in C-JEPA (arXiv:2410.19560); 0 turns it off.
+        covariance_weight (`float`, defaults to 0.0): weight of the VICReg covariance term
+            (squared off-diagonal covariance / width) on the same output; 0 turns it off.
+        regularization_level (`str`, defaults to `"jet"`): where the two terms act: `jet`
+            (the mean-pooled context embedding of each jet) or `token` (every real context
+            token).
 
     Examples:
 
@@ -131,6 +140,9 @@ class HepJepaConfig(PreTrainedConfig):
     predictor_num_attention_heads: int = 4
     ema_momentum_start: float = 0.996
     ema_momentum_end: float = 1.0
+    variance_weight: float | int = 0.0
+    covariance_weight: float | int = 0.0
+    regularization_level: str = "jet"
 
     @classmethod
     def from_preset(cls, name: str, **overrides: Any) -> HepJepaConfig:
@@ -156,6 +168,7 @@ class HepJepaConfig(PreTrainedConfig):
         _check_choice("tokenizer", self.tokenizer, TOKENIZERS)
         _check_choice("masking", self.masking, MASKINGS)
         _check_choice("hidden_act", self.hidden_act, HIDDEN_ACTS)
+        _check_choice("regularization_level", self.regularization_level, REGULARIZATION_LEVELS)
         _check_choice("head", self.head, HEAD_NAMES)
         for name in (
             "hidden_size",
@@ -196,6 +209,11 @@ class HepJepaConfig(PreTrainedConfig):
             )
         if not 0.0 < self.context_fraction <= 1.0:
             raise ValueError(f"context_fraction must be in (0, 1], got {self.context_fraction}.")
+        for name in ("variance_weight", "covariance_weight"):
+            if getattr(self, name) < 0:
+                raise ValueError(
+                    f"{name} must be >= 0 (0 turns it off), got {getattr(self, name)}."
+                )
         if not 0.0 <= self.ema_momentum_start <= self.ema_momentum_end <= 1.0:
             raise ValueError(
                 "EMA momenta must satisfy 0 <= ema_momentum_start <= ema_momentum_end <= 1, got "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +23,8 @@ from hep_jepa.masking import gather_tokens
 from hep_jepa.pair_bias import PairBias
 from hep_jepa.processor import PROCESSOR_CONFIG_NAME, JetBatch, JetProcessor
 from hep_jepa.tokenizers import PatchEmbedding, group_particles, hardest_particle, patch_vectors
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -192,6 +196,22 @@ class HepJepaPreTrainedModel(PreTrainedModel):
 
             check_checkpoint(pretrained_model_name_or_path, **hub_kwargs)
         kwargs.setdefault("use_safetensors", True)
+        if cls.__name__ == "HepJepaModel" and _architectures(path) == ["HepJepaForPretraining"]:
+            # A pretraining checkpoint (e.g. runs/x/checkpoint-500): its product is the EMA
+            # target encoder (as in I-JEPA), not the context encoder under `hep_jepa.`.
+            from hep_jepa.pretraining import HepJepaForPretraining
+
+            logger.info("%s is a pretraining checkpoint: loading its target encoder.", path)
+            if kwargs.get("output_loading_info"):
+                raise ValueError(
+                    "output_loading_info is not supported for pretraining checkpoints."
+                )
+            full = HepJepaForPretraining.from_pretrained(path, *model_args, **kwargs)
+            encoder = full.target_encoder
+            encoder.config.architectures = ["HepJepaModel"]
+            encoder.requires_grad_(True)
+            encoder.set_processor(full.processor)
+            return encoder
         want_info = kwargs.pop("output_loading_info", False)
         try:
             loaded: tuple[Any, dict[str, Any]] = super().from_pretrained(  # type: ignore[assignment]
@@ -472,24 +492,58 @@ class HepJepaModel(HepJepaPreTrainedModel):
         batch_size: int = 256,
         progress: bool = False,
         device: torch.device | str | None = None,
+        compile: bool = False,
     ) -> np.ndarray:
         """Jet embeddings (``pooler_output``) for awkward jets, with the model's own processor.
+
+        Jets are grouped by multiplicity and each batch is padded only to its longest jet (see
+        `map_jets`), so little of the work is spent on padding; the embeddings do not depend
+        on the grouping or on `batch_size` beyond float32 rounding.
 
         Args:
             jets: awkward array of jets (see ``docs/jets.md``).
             batch_size: jets per forward pass.
             progress: show a progress bar.
             device: where to run; defaults to the model's device.
+            compile: run the forward pass through ``torch.compile(model, dynamic=True)``
+                (PyTorch's inductor: needs a C++ compiler on CPU, Triton on CUDA). The
+                compiled module is cached on the model and reused by later calls with any
+                batch size or multiplicity; it is not a submodule, so it is not saved. The
+                first call compiles (tens of seconds to minutes on CPU), so this pays off on
+                large samples only. Embeddings agree with eager ones to float32 rounding
+                (inductor fuses and reorders operations: differences of up to a few 1e-5
+                at the ParT size with the pair bias).
 
         Returns:
             (n_jets, hidden_size) float32 numpy array, in the order of `jets`.
         """
         device = torch.device(device) if device is not None else self.device
+        forward: Callable[..., Any] = self
+        if compile:
+            # Kept in __dict__ rather than as an attribute: nn.Module would register the
+            # compiled wrapper (which holds this model) as a submodule and save it twice.
+            compiled = self.__dict__.get("_compiled_forward")
+            if compiled is None:
+                compiled = torch.compile(self, dynamic=True)
+                self.__dict__["_compiled_forward"] = compiled
+            forward = compiled
         embeddings = self.map_jets(
             jets,
-            lambda batch: self(**batch.to(device).model_inputs()).pooler_output,
+            lambda batch: forward(**batch.to(device).model_inputs()).pooler_output,
             batch_size=batch_size,
             progress=progress,
             description="embedding jets",
         )
         return embeddings.reshape(len(jets), self.config.hidden_size)
+
+
+def _architectures(path: Any) -> list[str] | None:
+    """`architectures` from a local folder's config.json, or None (no folder, no file)."""
+    config_file = Path(path) / "config.json"
+    if not config_file.is_file():
+        return None
+    try:
+        value = json.loads(config_file.read_text()).get("architectures")
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, list) else None

@@ -147,7 +147,9 @@ class JepaTrainer(Trainer):
     def __init__(self, *args: Any, num_workers: int = 0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._num_workers = num_workers
-        self._spread: dict[str, list[float]] = {"prediction_std": [], "target_std": []}
+        self._spread: dict[str, list[float]] = {
+            name: [] for name in ("prediction_std", "target_std", "variance", "covariance")
+        }
 
     def get_decay_parameter_names(self, model: Any) -> list[str]:
         return [name for name, parameter in model.named_parameters() if parameter.ndim >= 2]
@@ -176,8 +178,10 @@ class JepaTrainer(Trainer):
         num_items_in_batch: Any = None,
     ) -> Any:
         outputs = model(**inputs)
-        self._spread["prediction_std"].append(float(outputs.prediction_std))
-        self._spread["target_std"].append(float(outputs.target_std))
+        for name, values in self._spread.items():
+            value = getattr(outputs, name)
+            if value is not None:
+                values.append(float(value))
         return (outputs.loss, outputs) if return_outputs else outputs.loss
 
     def log(self, logs: dict[str, float], start_time: float | None = None) -> None:

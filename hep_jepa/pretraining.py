@@ -25,6 +25,26 @@ from hep_jepa.masking import check_masking_settings, gather_tokens
 from hep_jepa.modeling import HepJepaModel, HepJepaPreTrainedModel
 
 
+def variance_covariance(embeddings: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """VICReg's variance and covariance terms (Bardes et al., arXiv:2105.04906) of (S, D) rows.
+
+    Returns the mean over dimensions of ``relu(1 - std)`` and the sum of the squared
+    off-diagonal covariances divided by D. Both are 0 for an embedding whose dimensions have
+    unit spread and are uncorrelated, and grow as it collapses onto fewer directions.
+    """
+    embeddings = embeddings.float()
+    width = embeddings.shape[-1]
+    if embeddings.shape[0] < 2:
+        zero = embeddings.sum() * 0.0
+        return zero, zero
+    centred = embeddings - embeddings.mean(dim=0)
+    std = torch.sqrt(centred.var(dim=0) + 1e-4)
+    variance = F.relu(1.0 - std).mean()
+    covariance = centred.T @ centred / (embeddings.shape[0] - 1)  # (D, D)
+    off_diagonal = covariance - torch.diag(torch.diagonal(covariance))
+    return variance, off_diagonal.pow(2).sum() / width
+
+
 def ema_momentum(step: int, total_steps: int, start: float, end: float) -> float:
     """EMA momentum at `step`: linear from `start` (step 0) to `end` (step `total_steps`)."""
     if total_steps <= 0:
@@ -44,6 +64,9 @@ class JepaPretrainingOutput(ModelOutput):
         prediction_std: mean over dimensions of the std of predictions over all target tokens
             of the batch; near 0 means collapse.
         target_std: the same for the targets.
+        prediction_loss: the smooth-L1 part of `loss`.
+        variance, covariance: the unweighted VICReg terms of the context embedding when the
+            config turns them on (see `HepJepaConfig.variance_weight`), else None.
     """
 
     loss: torch.Tensor | None = None
@@ -51,6 +74,9 @@ class JepaPretrainingOutput(ModelOutput):
     targets: torch.Tensor | None = None
     prediction_std: torch.Tensor | None = None
     target_std: torch.Tensor | None = None
+    prediction_loss: torch.Tensor | None = None
+    variance: torch.Tensor | None = None
+    covariance: torch.Tensor | None = None
 
 
 class PositionEmbedding(nn.Module):
@@ -212,6 +238,17 @@ class HepJepaForPretraining(HepJepaPreTrainedModel):
         valid = target_mask[..., None].to(predictions.dtype)  # (B, M, T, 1)
         per_token = F.smooth_l1_loss(predictions, targets, reduction="none") * valid
         loss = per_token.sum() / (valid.sum() * predictions.shape[-1]).clamp_min(1.0)
+        prediction_loss = loss
+        variance = covariance = None
+        config = self.config
+        if config.variance_weight > 0 or config.covariance_weight > 0:
+            if config.regularization_level == "jet":
+                weights = context_mask[..., None].to(context.dtype)  # (B, K, 1)
+                rows = (context * weights).sum(1) / weights.sum(1).clamp_min(1.0)  # (B, D)
+            else:
+                rows = context[context_mask.bool()]  # (real context tokens, D)
+            variance, covariance = variance_covariance(rows)
+            loss = loss + config.variance_weight * variance + config.covariance_weight * covariance
         with torch.no_grad():
             selected = target_mask.bool()
             prediction_std = predictions[selected].float().std(dim=0).mean()
@@ -222,6 +259,9 @@ class HepJepaForPretraining(HepJepaPreTrainedModel):
             targets=targets,
             prediction_std=prediction_std,
             target_std=target_std,
+            prediction_loss=prediction_loss.detach(),
+            variance=None if variance is None else variance.detach(),
+            covariance=None if covariance is None else covariance.detach(),
         )
 
     @torch.no_grad()

@@ -8,7 +8,7 @@ from conftest import make_jets
 
 from hep_jepa import HepJepaConfig, HepJepaModel, JetProcessor
 from hep_jepa.masking import sample_jepa_masks
-from hep_jepa.pretraining import HepJepaForPretraining, ema_momentum
+from hep_jepa.pretraining import HepJepaForPretraining, ema_momentum, variance_covariance
 
 
 def _config(**overrides):
@@ -39,7 +39,15 @@ def inputs():
     return {**batch.model_inputs(), **masks.as_dict()}
 
 
-@pytest.mark.parametrize("overrides", [{}, {"use_pair_bias": True, "num_register_tokens": 2}])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"use_pair_bias": True, "num_register_tokens": 2},
+        {"variance_weight": 1.0, "covariance_weight": 0.04},
+        {"variance_weight": 1.0, "covariance_weight": 0.04, "regularization_level": "token"},
+    ],
+)
 def test_loss_falls_on_a_fixed_batch(inputs, overrides):
     torch.manual_seed(0)
     model = HepJepaForPretraining(_config(**overrides))
@@ -55,7 +63,9 @@ def test_loss_falls_on_a_fixed_batch(inputs, overrides):
     assert (
         out.predictions.shape == out.targets.shape == (8, 4, inputs["target_index"].shape[-1], 32)
     )
-    assert losses[-1] < 0.6 * losses[0]
+    # With the VICReg terms on, 8 jets cannot reach unit spread in every dimension, so the
+    # total falls less there.
+    assert losses[-1] < (0.8 if "variance_weight" in overrides else 0.6) * losses[0]
 
 
 def test_target_encoder_gets_no_gradients(inputs):
@@ -97,6 +107,38 @@ def test_saved_encoder_loads_as_a_hep_jepa_model(inputs, tmp_path):
     for name, value in encoder.state_dict().items():
         assert torch.equal(value, model.target_encoder.state_dict()[name])
     assert encoder.embed(make_jets(n_jets=3)).shape == (3, 32)
+
+
+def test_pretraining_checkpoint_loads_its_target_encoder(inputs, tmp_path):
+    torch.manual_seed(0)
+    model = HepJepaForPretraining(_config())
+    with torch.no_grad():  # make the two encoders differ
+        for p in model.hep_jepa.parameters():
+            p.add_(torch.randn_like(p))
+    model.set_processor(JetProcessor(max_particles=48))
+    model.save_pretrained(tmp_path)
+    encoder = HepJepaModel.from_pretrained(tmp_path)
+    assert type(encoder) is HepJepaModel and encoder.processor == model.processor
+    for name, value in encoder.state_dict().items():
+        assert torch.equal(value, model.target_encoder.state_dict()[name])
+
+
+def test_variance_covariance_terms():
+    torch.manual_seed(0)
+    white = torch.randn(20000, 8)
+    variance, covariance = variance_covariance(white)
+    assert variance.item() < 0.02 and covariance.item() < 0.01
+    collapsed = white[:, :1].expand(-1, 8) * 0.1  # one direction, small spread
+    variance, covariance = variance_covariance(collapsed)
+    assert variance.item() == pytest.approx(0.9, abs=0.01)
+    assert covariance.item() == pytest.approx(56 * 0.01**2 / 8, rel=0.05)
+
+
+def test_bad_regularization_settings_are_refused():
+    with pytest.raises(ValueError, match="variance_weight must be >= 0"):
+        _config(variance_weight=-1.0)
+    with pytest.raises(ValueError, match="regularization_level"):
+        _config(regularization_level="particle")
 
 
 def test_config_leaving_no_context_is_refused():
