@@ -51,6 +51,14 @@ def main() -> None:
         "--random-seeds", type=int, nargs="+", default=[0], help="seeds of the random encoders"
     )
     parser.add_argument("--max-jets", type=int, default=None)
+    parser.add_argument(
+        "--substructure",
+        action="store_true",
+        help="add the same probe on five substructure observables (mass, multiplicity, width, "
+        "tau21, tau32)",
+    )
+    parser.add_argument("--jet-radius", type=float, default=0.8, help="for --substructure")
+    parser.add_argument("--json", default=None, help="also write the results to this file")
     args = parser.parse_args()
 
     from hep_jepa import HepJepaModel
@@ -70,14 +78,31 @@ def main() -> None:
             baseline.set_processor(first.processor)
             models[f"random init (same config, seed {seed})"] = baseline
     print(f"{len(jets)} jets, classes {np.bincount(labels).tolist()}")
+    results = {}
     for name, model in models.items():
         embeddings = model.embed(jets, batch_size=256)
         result = probe(embeddings, labels)
+        results[name] = result
         spread = embeddings.std(0)
         text = f"accuracy {result['accuracy']:.4f} ± {result['accuracy_std']:.4f}"
         if "auc" in result:
             text += f", AUC {result['auc']:.4f} ± {result['auc_std']:.4f}"
         print(f"{name}: {text}; per-dimension std min {spread.min():.3f}, mean {spread.mean():.3f}")
+    if args.substructure:
+        from hep_jepa.substructure import substructure_features
+
+        result = probe(substructure_features(jets, jet_radius=args.jet_radius), labels)
+        results["substructure (5 observables)"] = result
+        text = f"accuracy {result['accuracy']:.4f} ± {result['accuracy_std']:.4f}"
+        if "auc" in result:
+            text += f", AUC {result['auc']:.4f} ± {result['auc_std']:.4f}"
+        print(f"substructure (5 observables): {text}")
+    if args.json:
+        import json
+
+        summary = {"data": args.data, "n_jets": len(jets), "results": results}
+        with open(args.json, "w") as stream:
+            json.dump(summary, stream, indent=1)
 
 
 if __name__ == "__main__":

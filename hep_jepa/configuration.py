@@ -95,6 +95,9 @@ class HepJepaConfig(PreTrainedConfig):
             as in C-JEPA (arXiv:2410.19560); 0 turns it off.
         covariance_weight (`float`, defaults to 0.0): weight of the VICReg covariance term
             (squared off-diagonal covariance / width) on the same output; 0 turns it off.
+        jet_loss_weight (`float`, defaults to 0.0): weight of a jet-level JEPA term: a small MLP
+            on the mean-pooled context embedding predicts the layer-normed jet embedding
+            (`pooler_output`) of the target encoder on the whole jet; 0 turns it off.
         regularization_level (`str`, defaults to `"jet"`): where the two terms act: `jet`
             (the mean-pooled context embedding of each jet) or `token` (every real context
             token).
@@ -140,6 +143,7 @@ class HepJepaConfig(PreTrainedConfig):
     predictor_num_attention_heads: int = 4
     ema_momentum_start: float = 0.996
     ema_momentum_end: float = 1.0
+    jet_loss_weight: float | int = 0.0
     variance_weight: float | int = 0.0
     covariance_weight: float | int = 0.0
     regularization_level: str = "jet"
@@ -209,7 +213,7 @@ class HepJepaConfig(PreTrainedConfig):
             )
         if not 0.0 < self.context_fraction <= 1.0:
             raise ValueError(f"context_fraction must be in (0, 1], got {self.context_fraction}.")
-        for name in ("variance_weight", "covariance_weight"):
+        for name in ("variance_weight", "covariance_weight", "jet_loss_weight"):
             if getattr(self, name) < 0:
                 raise ValueError(
                     f"{name} must be >= 0 (0 turns it off), got {getattr(self, name)}."

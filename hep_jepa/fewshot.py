@@ -319,7 +319,8 @@ def _random_tagger(model: Any, num_labels: int, head: str, seed: int) -> Any:
 
     path = resolve_model_path(model)
     config = HepJepaConfig.from_pretrained(path)
-    config = HepJepaConfig.from_dict({**config.to_dict(), "num_labels": num_labels, "head": head})
+    settings = {k: v for k, v in config.to_dict().items() if k not in ("id2label", "label2id")}
+    config = HepJepaConfig.from_dict({**settings, "num_labels": num_labels, "head": head})
     config.architectures = [CLASSIFIER_ARCHITECTURE]
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)

@@ -390,7 +390,12 @@ def _tagger(
         saved = HepJepaConfig.from_pretrained(resolve_model_path(model))
         if num_labels is None and CLASSIFIER_ARCHITECTURE not in (saved.architectures or []):
             num_labels = _inferred_classes(train_labels, eval_labels)
-        return HepJepaForJetClassification.from_pretrained(model, num_labels=num_labels, head=head)
+        labels = {}
+        if num_labels is not None and num_labels != saved.num_labels:  # fresh names, no warning
+            labels = {"id2label": {i: f"LABEL_{i}" for i in range(num_labels)}}
+        return HepJepaForJetClassification.from_pretrained(
+            model, num_labels=num_labels, head=head, **labels
+        )
 
 
 def _inferred_classes(train_labels: np.ndarray, eval_labels: np.ndarray | None) -> int:

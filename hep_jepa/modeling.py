@@ -480,7 +480,9 @@ class HepJepaModel(HepJepaPreTrainedModel):
                 f"{features.shape[1]} particle slots exceed max_particles="
                 f"{self.config.max_particles} of this model."
             )
-        if not bool(mask.any(dim=1).all()):
+        # A data-dependent check would break a torch.compile graph: it runs in eager mode
+        # (and `embed` builds batches from the processor, which refuses empty jets).
+        if not torch.compiler.is_compiling() and not bool(mask.any(dim=1).all()):
             empty = int((~mask.any(dim=1)).nonzero()[0, 0])
             raise ValueError(f"jet {empty} has no real particle in `mask`; remove empty jets.")
 

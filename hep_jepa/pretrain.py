@@ -148,7 +148,8 @@ class JepaTrainer(Trainer):
         super().__init__(*args, **kwargs)
         self._num_workers = num_workers
         self._spread: dict[str, list[float]] = {
-            name: [] for name in ("prediction_std", "target_std", "variance", "covariance")
+            name: []
+            for name in ("prediction_std", "target_std", "jet_loss", "variance", "covariance")
         }
 
     def get_decay_parameter_names(self, model: Any) -> list[str]:

@@ -65,6 +65,7 @@ class JepaPretrainingOutput(ModelOutput):
             of the batch; near 0 means collapse.
         target_std: the same for the targets.
         prediction_loss: the smooth-L1 part of `loss`.
+        jet_loss: the unweighted jet-level term when `HepJepaConfig.jet_loss_weight` > 0.
         variance, covariance: the unweighted VICReg terms of the context embedding when the
             config turns them on (see `HepJepaConfig.variance_weight`), else None.
     """
@@ -75,6 +76,7 @@ class JepaPretrainingOutput(ModelOutput):
     prediction_std: torch.Tensor | None = None
     target_std: torch.Tensor | None = None
     prediction_loss: torch.Tensor | None = None
+    jet_loss: torch.Tensor | None = None
     variance: torch.Tensor | None = None
     covariance: torch.Tensor | None = None
 
@@ -176,6 +178,15 @@ class HepJepaForPretraining(HepJepaPreTrainedModel):
         self.hep_jepa = HepJepaModel(config)
         self.target_encoder = HepJepaModel(config)
         self.predictor = JepaPredictor(config)
+        self.jet_predictor = (
+            nn.Sequential(
+                nn.Linear(config.hidden_size, 2 * config.hidden_size),
+                nn.GELU(),
+                nn.Linear(2 * config.hidden_size, config.hidden_size),
+            )
+            if config.jet_loss_weight > 0
+            else None
+        )
         self.post_init()
         self.target_encoder.load_state_dict(self.hep_jepa.state_dict())
         self.target_encoder.requires_grad_(False)
@@ -213,8 +224,10 @@ class HepJepaForPretraining(HepJepaPreTrainedModel):
 
         with torch.no_grad():
             self.target_encoder.eval()
-            full = self.target_encoder(features, mask, vectors=vectors, points=points)
-            full = full.last_hidden_state  # (B, L, D)
+            encoded = self.target_encoder(features, mask, vectors=vectors, points=points)
+            full = encoded.last_hidden_state  # (B, L, D)
+            assert encoded.pooler_output is not None
+            jet_target = F.layer_norm(encoded.pooler_output, full.shape[-1:])  # (B, D)
             full = F.layer_norm(full, full.shape[-1:])
             targets = gather_tokens(full, target_index)  # (B, M, T, D)
 
@@ -239,8 +252,13 @@ class HepJepaForPretraining(HepJepaPreTrainedModel):
         per_token = F.smooth_l1_loss(predictions, targets, reduction="none") * valid
         loss = per_token.sum() / (valid.sum() * predictions.shape[-1]).clamp_min(1.0)
         prediction_loss = loss
-        variance = covariance = None
+        variance = covariance = jet_loss = None
         config = self.config
+        if self.jet_predictor is not None:
+            weights = context_mask[..., None].to(context.dtype)  # (B, K, 1)
+            pooled = (context * weights).sum(1) / weights.sum(1).clamp_min(1.0)  # (B, D)
+            jet_loss = F.smooth_l1_loss(self.jet_predictor(pooled), jet_target)
+            loss = loss + config.jet_loss_weight * jet_loss
         if config.variance_weight > 0 or config.covariance_weight > 0:
             if config.regularization_level == "jet":
                 weights = context_mask[..., None].to(context.dtype)  # (B, K, 1)
@@ -260,6 +278,7 @@ class HepJepaForPretraining(HepJepaPreTrainedModel):
             prediction_std=prediction_std,
             target_std=target_std,
             prediction_loss=prediction_loss.detach(),
+            jet_loss=None if jet_loss is None else jet_loss.detach(),
             variance=None if variance is None else variance.detach(),
             covariance=None if covariance is None else covariance.detach(),
         )

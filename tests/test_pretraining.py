@@ -46,6 +46,7 @@ def inputs():
         {"use_pair_bias": True, "num_register_tokens": 2},
         {"variance_weight": 1.0, "covariance_weight": 0.04},
         {"variance_weight": 1.0, "covariance_weight": 0.04, "regularization_level": "token"},
+        {"jet_loss_weight": 1.0},
     ],
 )
 def test_loss_falls_on_a_fixed_batch(inputs, overrides):
