@@ -19,6 +19,8 @@ order of the original labels (QCD, label 0, stays class 0); the JSON records the
 Small fractions: every class keeps at least ``min_jets_per_class`` jets (default 1), so
 0.05 % of a few hundred jets still trains on one jet per class. The number of labelled
 jets actually used is recorded with every result (``n_labelled``), and the table shows it.
+A small subset is repeated so that every epoch has at least ``min_steps_per_epoch``
+optimiser steps (the neural regimes only; the jets are the same, seen more often).
 The validation jets are labelled too, and are the same for every fraction: at the
 smallest fractions they outnumber the training jets, as in most few-shot benchmarks.
 
@@ -72,6 +74,9 @@ class FewShotConfig:
         test_fraction: Share of the jets held out for testing (when no test jets are given).
         validation_fraction: Share of the jets held out for early stopping.
         min_jets_per_class: Least number of labelled jets of each class in any subset.
+        min_steps_per_epoch: Small subsets are repeated (whole copies) so that an epoch has
+            at least this many optimiser steps; otherwise 20 labelled jets would get one
+            step per epoch and stop early after a handful of steps, untrained.
         split_seed: Seed of the pool / validation / test split.
         n_bootstrap: Bootstrap resamples for the per-run uncertainties.
     """
@@ -91,6 +96,7 @@ class FewShotConfig:
     test_fraction: float = 0.3
     validation_fraction: float = 0.1
     min_jets_per_class: int = 1
+    min_steps_per_epoch: int = 10
     split_seed: int = 0
     n_bootstrap: int = 20
 
@@ -106,6 +112,8 @@ class FewShotConfig:
             raise ValueError(f"label fractions must lie in (0, 1], got {bad}")
         if not self.seeds:
             raise ValueError("give at least one seed")
+        if self.min_steps_per_epoch < 1:
+            raise ValueError("min_steps_per_epoch must be at least 1")
         if self.min_jets_per_class < 1:
             raise ValueError("min_jets_per_class must be at least 1")
 
@@ -179,7 +187,7 @@ def run_fewshot(
                 metrics = _run_one(
                     regime,
                     model,
-                    pool_jets[subset],
+                    pool_jets[_repeated(subset, config.min_steps_per_epoch * config.batch_size)],
                     validation_jets,
                     test_jets,
                     subset,
@@ -308,6 +316,12 @@ def _run_one(
     return metrics_from_probabilities(
         test_labels, probabilities, n_bootstrap=config.n_bootstrap, seed=seed
     )
+
+
+def _repeated(index: np.ndarray, at_least: int) -> np.ndarray:
+    """`index` repeated as a whole as often as needed to hold at least `at_least` entries."""
+    copies = max(1, -(-at_least // max(index.size, 1)))
+    return np.tile(index, copies)
 
 
 def _random_tagger(model: Any, num_labels: int, head: str, seed: int) -> Any:

@@ -74,3 +74,13 @@ def test_cli_fewshot(encoder_dir, tmp_path, capsys):
     options = ["--fractions", "1", "--seeds", "0", "1", "--regimes", "probe", "substructure"]
     assert main([*argv, *options, "--epochs", "1"]) == 0
     assert "frozen probe" in capsys.readouterr().out
+
+
+def test_small_subsets_are_repeated_whole():
+    from hep_jepa.fewshot import _repeated
+
+    index = np.array([4, 9, 2])
+    repeated = _repeated(index, 640)
+    assert repeated.size == 642 and np.array_equal(np.bincount(repeated)[[2, 4, 9]], [214] * 3)
+    big = np.arange(1000)
+    assert np.array_equal(_repeated(big, 640), big)

@@ -45,6 +45,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--probe-head", choices=("linear", "mlp", "attention"), default="linear")
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--patience", type=int, default=5)
+    parser.add_argument(
+        "--min-steps-per-epoch",
+        type=int,
+        default=10,
+        help="repeat small labelled subsets so an epoch has at least this many steps",
+    )
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--test-fraction", type=float, default=0.3)
     parser.add_argument("--validation-fraction", type=float, default=0.1)
@@ -64,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
             probe_head=args.probe_head,
             max_epochs=args.epochs,
             early_stopping_patience=args.patience,
+            min_steps_per_epoch=args.min_steps_per_epoch,
             batch_size=args.batch_size,
             test_fraction=args.test_fraction,
             validation_fraction=args.validation_fraction,
