@@ -1,4 +1,4 @@
-"""The three-line quickstart: load a bundled encoder and embed jets, with no network.
+"""The three-line quickstart: load the bundled hep-jepa-tiny encoder and embed jets, offline.
 
     python examples/quickstart.py [--data PATH]
 
@@ -47,14 +47,14 @@ def main() -> None:
         jets = toy_jets()
 
     # --- the quickstart -------------------------------------------------------------
-    from hep_jepa import HepJepaModel, list_pretrained
+    from hep_jepa import HepJepaModel
 
-    model = HepJepaModel.from_pretrained(list_pretrained()[0])
+    model = HepJepaModel.from_pretrained("hep-jepa/hep-jepa-tiny")  # bundled: no network
     embeddings = model.embed(jets)
     # ---------------------------------------------------------------------------------
 
     print(
-        f"embedded {len(jets)} jets from {args.data or 'toy jets'} with {list_pretrained()[0]}: "
+        f"embedded {len(jets)} jets from {args.data or 'toy jets'} with hep-jepa/hep-jepa-tiny: "
         f"array of shape {embeddings.shape}, dtype {embeddings.dtype}"
     )
 

@@ -23,7 +23,7 @@ from hub_server import LocalHub, git, mirror_path, run_client
 from huggingface_hub import ModelCard
 
 from hep_jepa import HepJepaConfig, HepJepaForJetClassification, HepJepaModel, JetProcessor
-from hep_jepa.hub import PICKLE_SUFFIXES, list_pretrained, resolve_model_path
+from hep_jepa.hub import PICKLE_SUFFIXES, bundled_info, list_pretrained, resolve_model_path
 from hep_jepa.metrics import evaluate_scores
 from hep_jepa.model_card import (
     MODEL_INDEX_METRICS,
@@ -37,6 +37,7 @@ pytest_plugins = ["hub_fixtures"]  # the hub_server fixture
 TESTS = Path(__file__).resolve().parent
 README = TESTS.parent / "README.md"
 BUNDLED = "hep-jepa/random-init-tiny"
+DEFAULT = "hep-jepa/hep-jepa-tiny"  # the pretrained default model
 JET_SEED = 7
 
 
@@ -184,7 +185,7 @@ def readme_quickstart() -> str:
 
 def test_readme_quickstart_loads_bundled_model_without_network(tmp_path: Path) -> None:
     quickstart = readme_quickstart()
-    assert f'from_pretrained("{BUNDLED}")' in quickstart
+    assert f'from_pretrained("{DEFAULT}")' in quickstart
     code = (
         NO_NETWORK_GUARD
         + f"import sys; sys.path.insert(0, {str(TESTS)!r})\n"
@@ -205,7 +206,9 @@ def test_readme_quickstart_loads_bundled_model_without_network(tmp_path: Path) -
 
 
 def test_bundled_names_resolve_to_package_data() -> None:
-    assert BUNDLED in list_pretrained()
+    assert BUNDLED in list_pretrained() and DEFAULT in list_pretrained()
+    assert bundled_info(DEFAULT)["pretrained"] is True
+    assert bundled_info(BUNDLED)["pretrained"] is False
     folder = Path(resolve_model_path(BUNDLED))
     assert (folder / "model.safetensors").is_file() and (folder / "processor_config.json").is_file()
     assert resolve_model_path("some-org/not-bundled") == "some-org/not-bundled"
