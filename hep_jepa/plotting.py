@@ -19,7 +19,7 @@ import numpy as np
 
 from hep_jepa.metrics import roc_curve
 
-__all__ = ["plot_metric_vs_fraction", "plot_roc"]
+__all__ = ["plot_metric_vs_fraction", "plot_pretraining_history", "plot_roc"]
 
 _INSTALL_HINT = "plotting needs matplotlib: pip install 'hep-jepa[plots]'"
 
@@ -189,6 +189,52 @@ def plot_metric_vs_fraction(
     axes.set_ylabel(metric_name)
     _hep_style(axes, label, top=True)
     axes.legend(loc="lower right", frameon=False)
+    return _save(figure, out_path, dpi)
+
+
+def plot_pretraining_history(
+    log_history: Sequence[Mapping[str, Any]],
+    out_path: str | Path,
+    *,
+    label: str | None = None,
+    dpi: int = 150,
+) -> Path:
+    """Pretraining loss and collapse monitors against the step, as a PNG.
+
+    Args:
+        log_history: The ``log_history`` of a pretraining run (``training_info.json`` or
+            ``trainer_state.json``): dicts with ``step`` and any of ``loss``,
+            ``prediction_std``, ``target_std``, ``variance``, ``covariance``.
+        out_path: Where to write the PNG.
+
+    Raises:
+        ValueError: no entry holds a ``loss``.
+    """
+    entries = [e for e in log_history if "loss" in e and "step" in e]
+    if not entries:
+        raise ValueError("log_history holds no training-loss entries (keys 'step' and 'loss').")
+    steps = np.array([float(e["step"]) for e in entries])
+    figure = _new_figure((8.0, 3.4))
+    left, right = figure.subplots(1, 2)
+    left.plot(steps, [float(e["loss"]) for e in entries], label="loss")
+    if any("prediction_loss" in e for e in entries):
+        left.plot(
+            steps, [float(e.get("prediction_loss", np.nan)) for e in entries], label="JEPA term"
+        )
+    left.set_yscale("log")
+    left.set_xlabel("Step")
+    left.set_ylabel("Training loss")
+    _hep_style(left, label, top=False)
+    left.legend(loc="upper right", frameon=False)
+    for key, name in (("prediction_std", "predictions"), ("target_std", "targets")):
+        values = [float(e.get(key, np.nan)) for e in entries]
+        if not np.isnan(values).all():
+            right.plot(steps, values, label=name)
+    right.set_ylim(bottom=0.0)
+    right.set_xlabel("Step")
+    right.set_ylabel("Spread over the batch (mean std)")
+    _hep_style(right, None, top=True)
+    right.legend(loc="lower right", frameon=False)
     return _save(figure, out_path, dpi)
 
 

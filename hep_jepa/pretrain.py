@@ -11,6 +11,7 @@ precision on GPU, gradient accumulation, a progress bar and the cosine schedule.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import zlib
@@ -28,6 +29,8 @@ from hep_jepa.masking import check_masking_settings, gather_tokens, sample_jepa_
 from hep_jepa.pretraining import HepJepaForPretraining
 from hep_jepa.processor import JetProcessor
 from hep_jepa.tokenizers import group_particles, hardest_particle
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -149,7 +152,14 @@ class JepaTrainer(Trainer):
         self._num_workers = num_workers
         self._spread: dict[str, list[float]] = {
             name: []
-            for name in ("prediction_std", "target_std", "jet_loss", "variance", "covariance")
+            for name in (
+                "prediction_std",
+                "target_std",
+                "prediction_loss",
+                "jet_loss",
+                "variance",
+                "covariance",
+            )
         }
 
     def get_decay_parameter_names(self, model: Any) -> list[str]:
@@ -315,4 +325,12 @@ def pretrain(
         Path(args.output_dir, "training_info.json").write_text(
             json.dumps(info, indent=2, default=str) + "\n"
         )
+        try:  # the loss and collapse monitors as a picture, when matplotlib is there
+            from hep_jepa.plotting import plot_pretraining_history
+
+            plot_pretraining_history(
+                trainer.state.log_history, Path(args.output_dir, "pretraining.png")
+            )
+        except (ImportError, ValueError) as error:
+            logger.info("no pretraining.png: %s", error)
     return model

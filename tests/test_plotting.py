@@ -48,6 +48,19 @@ def test_plot_metric_vs_fraction_writes_png(tmp_path: Path) -> None:
     _read_png(plot_metric_vs_fraction(results, tmp_path / "few_shot.png", label="Top Tagging"))
 
 
+def test_plot_pretraining_history_writes_png(tmp_path: Path) -> None:
+    from hep_jepa.plotting import plot_pretraining_history
+
+    history = [
+        {"step": 10 * i, "loss": 1.0 / (i + 1), "prediction_std": 0.1 * i, "target_std": 0.5}
+        for i in range(1, 6)
+    ] + [{"step": 50, "train_runtime": 3.0}]
+    path = plot_pretraining_history(history, tmp_path / "p.png", label="test")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(ValueError, match="no training-loss"):
+        plot_pretraining_history([{"step": 1}], tmp_path / "q.png")
+
+
 def test_empty_inputs_raise(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="empty"):
         plot_roc({}, tmp_path / "roc.png")

@@ -74,7 +74,8 @@ def test_end_to_end_saves_an_encoder_that_embeds(shards, tmp_path):
     history = json.loads((run / "training_info.json").read_text())["log_history"]
     logged = [entry for entry in history if "loss" in entry]
     assert len(logged) == 4
-    assert {"prediction_std", "target_std", "ema_momentum"} <= set(logged[0])
+    assert {"prediction_std", "target_std", "prediction_loss", "ema_momentum"} <= set(logged[0])
+    assert (run / "pretraining.png").read_bytes()[:4] == b"\x89PNG"  # matplotlib: test extra
 
 
 class _StopAt(TrainerCallback):
