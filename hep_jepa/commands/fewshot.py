@@ -52,6 +52,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="repeat small labelled subsets so an epoch has at least this many steps",
     )
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument(
+        "--head-learning-rate", type=float, default=1e-3, help="head of scratch and finetune"
+    )
+    parser.add_argument(
+        "--backbone-learning-rate",
+        type=float,
+        default=1e-4,
+        help="pretrained encoder in finetune (use the scratch rate for a same-recipe comparison)",
+    )
+    parser.add_argument(
+        "--scratch-learning-rate", type=float, default=1e-3, help="random encoder in scratch"
+    )
+    parser.add_argument("--probe-learning-rate", type=float, default=3e-3, help="probe head")
     parser.add_argument("--test-fraction", type=float, default=0.3)
     parser.add_argument("--validation-fraction", type=float, default=0.1)
     parser.add_argument("--name", default=None, help="data set name for the plot and table")
@@ -72,6 +85,10 @@ def run(args: argparse.Namespace) -> int:
             early_stopping_patience=args.patience,
             min_steps_per_epoch=args.min_steps_per_epoch,
             batch_size=args.batch_size,
+            head_learning_rate=args.head_learning_rate,
+            backbone_learning_rate=args.backbone_learning_rate,
+            scratch_learning_rate=args.scratch_learning_rate,
+            probe_learning_rate=args.probe_learning_rate,
             test_fraction=args.test_fraction,
             validation_fraction=args.validation_fraction,
         )
