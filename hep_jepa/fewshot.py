@@ -42,7 +42,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-__all__ = ["DEFAULT_FRACTIONS", "REGIMES", "FewShotConfig", "run_fewshot"]
+__all__ = ["DEFAULT_FRACTIONS", "REGIMES", "FewShotConfig", "merge_fewshot", "run_fewshot"]
 
 REGIMES: tuple[str, ...] = ("scratch", "probe", "finetune", "substructure")
 REGIME_TITLES = {
@@ -224,6 +224,52 @@ def run_fewshot(
     if output_dir is not None:
         write_fewshot(result, output_dir)
     return result
+
+
+def merge_fewshot(
+    results: list[dict[str, Any]], output_dir: str | os.PathLike[str] | None = None
+) -> dict[str, Any]:
+    """One study from several `run_fewshot` results that split its fractions or seeds.
+
+    For a study run as several jobs (e.g. one per label fraction). The parts must share the
+    model, the data (classes, pool, validation and test sizes) and every setting but the
+    fractions and seeds; a (regime, fraction, seed) run present twice is refused.
+
+    Raises:
+        ValueError: no parts, parts that differ in anything but fractions and seeds, or a
+            run present in two parts.
+    """
+    if not results:
+        raise ValueError("give at least one few-shot result to merge")
+    first = results[0]
+    shared = ("model", "classes", "n_pool", "n_validation", "n_test")
+    fixed = {k: v for k, v in first["config"].items() if k not in ("fractions", "seeds")}
+    runs: list[dict[str, Any]] = []
+    seen: set[tuple[str, float, int]] = set()
+    for part in results:
+        for key in shared:
+            if part[key] != first[key]:
+                raise ValueError(
+                    f"cannot merge few-shot results with different {key}: "
+                    f"{first[key]!r} and {part[key]!r}"
+                )
+        other = {k: v for k, v in part["config"].items() if k not in ("fractions", "seeds")}
+        if other != fixed:
+            differing = sorted(k for k in fixed if fixed[k] != other.get(k))
+            raise ValueError(f"cannot merge few-shot results with different settings {differing}")
+        for run in part["runs"]:
+            key = (run["regime"], float(run["fraction"]), int(run["seed"]))
+            if key in seen:
+                raise ValueError(f"run {key} (regime, fraction, seed) is in two of the parts")
+            seen.add(key)
+            runs.append(run)
+    fractions = tuple(sorted({float(r["fraction"]) for r in runs}))
+    seeds = tuple(sorted({int(r["seed"]) for r in runs}))
+    config = FewShotConfig(**{**fixed, "fractions": fractions, "seeds": seeds})
+    merged = {**first, "config": asdict(config), "runs": runs, "summary": _summary(runs, config)}
+    if output_dir is not None:
+        write_fewshot(merged, output_dir)
+    return merged
 
 
 _RUN_METRICS = ("accuracy", "accuracy_std", "auc", "auc_std", "rej30", "rej50")

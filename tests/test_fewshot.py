@@ -13,7 +13,7 @@ from conftest import TINY, make_jets
 from hep_jepa import HepJepaConfig, HepJepaModel
 from hep_jepa.cli import main
 from hep_jepa.data.dataset import labelled_subset
-from hep_jepa.fewshot import FewShotConfig, _per_class_subset, run_fewshot
+from hep_jepa.fewshot import FewShotConfig, _per_class_subset, merge_fewshot, run_fewshot
 
 
 @pytest.fixture(scope="module")
@@ -84,3 +84,35 @@ def test_small_subsets_are_repeated_whole():
     assert repeated.size == 642 and np.array_equal(np.bincount(repeated)[[2, 4, 9]], [214] * 3)
     big = np.arange(1000)
     assert np.array_equal(_repeated(big, 640), big)
+
+
+def test_parts_of_a_study_merge_into_the_whole(encoder_dir, tmp_path):
+    jets = _qcd_vs_top(40)
+    common = {"regimes": ("probe", "substructure"), "max_epochs": 1, "n_bootstrap": 2}
+    whole = run_fewshot(
+        encoder_dir, jets, config=FewShotConfig(fractions=(0.1, 1.0), seeds=(0, 1), **common)
+    )
+    parts = [
+        run_fewshot(
+            encoder_dir, jets, config=FewShotConfig(fractions=(f,), seeds=(0, 1), **common),
+            output_dir=tmp_path / f"part{f}",
+        )
+        for f in (0.1, 1.0)
+    ]  # fmt: skip
+    key = lambda run: (run["regime"], run["fraction"], run["seed"])  # noqa: E731
+    assert main(
+        ["fewshot", "--merge", str(tmp_path / "part0.1"), str(tmp_path / "part1.0"),
+         "--output", str(tmp_path / "merged")]
+    ) == 0  # fmt: skip
+    merged = json.loads((tmp_path / "merged" / "fewshot.json").read_text())
+    assert merged["config"]["fractions"] == [0.1, 1.0]
+    assert sorted(map(key, merged["runs"])) == sorted(map(key, whole["runs"]))
+    for regime, rows in whole["summary"].items():
+        for mine, theirs in zip(merged["summary"][regime], rows, strict=True):
+            assert mine["accuracy"] == pytest.approx(theirs["accuracy"])
+    assert (tmp_path / "merged" / "fewshot.png").is_file()
+    with pytest.raises(ValueError, match="in two of the parts"):
+        merge_fewshot([parts[0], parts[0]])
+    different = {**parts[1], "config": {**parts[1]["config"], "max_epochs": 2}}
+    with pytest.raises(ValueError, match="different settings"):
+        merge_fewshot([parts[0], different])

@@ -11,9 +11,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from hep_jepa.commands.finetune import DATA_HELP
 
     parser.add_argument(
-        "--model", required=True, help="pretrained encoder: folder, bundled name or Hub id"
+        "--model", default=None, help="pretrained encoder: folder, bundled name or Hub id"
     )
-    parser.add_argument("--data", required=True, nargs="+", type=Path, help=DATA_HELP)
+    parser.add_argument("--data", nargs="+", type=Path, help=DATA_HELP)
+    parser.add_argument(
+        "--merge",
+        nargs="+",
+        type=Path,
+        default=None,
+        help="instead of running: merge the fewshot.json of these folders (parts of one study "
+        "run as separate jobs, e.g. one per fraction) into --output",
+    )
     parser.add_argument(
         "--test-data",
         nargs="+",
@@ -71,9 +79,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hep_jepa.commands.finetune import load_many
-    from hep_jepa.fewshot import FewShotConfig, run_fewshot
+    import json
 
+    from hep_jepa.commands.finetune import load_many
+    from hep_jepa.fewshot import FewShotConfig, merge_fewshot, run_fewshot
+
+    if args.merge is not None:
+        try:
+            parts = [json.loads((folder / "fewshot.json").read_text()) for folder in args.merge]
+            merge_fewshot(parts, args.output)
+        except (FileNotFoundError, ValueError) as err:
+            print(f"hep-jepa fewshot: error: {err}", file=sys.stderr)
+            return 1
+        print((args.output / "fewshot.md").read_text())
+        print(f"merged {len(parts)} parts into {args.output}/fewshot.json, fewshot.md, fewshot.png")
+        return 0
+    if args.model is None or args.data is None:
+        print(
+            "hep-jepa fewshot: error: --model and --data are required (or --merge)", file=sys.stderr
+        )
+        return 2
     try:
         config = FewShotConfig(
             fractions=tuple(args.fractions),
