@@ -258,10 +258,10 @@ def merge_fewshot(
             differing = sorted(k for k in fixed if fixed[k] != other.get(k))
             raise ValueError(f"cannot merge few-shot results with different settings {differing}")
         for run in part["runs"]:
-            key = (run["regime"], float(run["fraction"]), int(run["seed"]))
-            if key in seen:
-                raise ValueError(f"run {key} (regime, fraction, seed) is in two of the parts")
-            seen.add(key)
+            run_key = (str(run["regime"]), float(run["fraction"]), int(run["seed"]))
+            if run_key in seen:
+                raise ValueError(f"run {run_key} (regime, fraction, seed) is in two of the parts")
+            seen.add(run_key)
             runs.append(run)
     fractions = tuple(sorted({float(r["fraction"]) for r in runs}))
     seeds = tuple(sorted({int(r["seed"]) for r in runs}))

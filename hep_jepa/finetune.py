@@ -390,7 +390,7 @@ def _tagger(
         saved = HepJepaConfig.from_pretrained(resolve_model_path(model))
         if num_labels is None and CLASSIFIER_ARCHITECTURE not in (saved.architectures or []):
             num_labels = _inferred_classes(train_labels, eval_labels)
-        labels = {}
+        labels: dict[str, Any] = {}
         if num_labels is not None and num_labels != saved.num_labels:  # fresh names, no warning
             labels = {"id2label": {i: f"LABEL_{i}" for i in range(num_labels)}}
         return HepJepaForJetClassification.from_pretrained(

@@ -26,12 +26,15 @@ fi
 
 if [[ $STEP == all || $STEP == pretrain ]]; then
     # 2. Pretraining: tiny preset, 2,000 steps of 128 jets (2.6 passes over the corpus),
-    #    block masking (4 blocks of 15 %), EMA 0.996 -> 1, token-level VICReg terms.
-    #    36 min with one thread on a 2-core machine (118 jets/s).
+    #    block masking (4 blocks of 15 %), EMA 0.996 -> 1, a jet-level JEPA term and
+    #    token-level VICReg terms. About 35 min with one thread on a 2-core machine.
+    #    (The shipped run was stopped at step 1,000 and continued with --resume, which
+    #    reproduces an uninterrupted run exactly: tests/test_pretrain.py.)
     OMP_NUM_THREADS=1 hep-jepa pretrain --data data/pretrain --config tiny --output "$RUN" \
         --max-steps 2000 --batch-size 128 --learning-rate 5e-4 --logging-steps 50 \
         --save-steps 500 --seed 0 --no-progress \
-        --set variance_weight=1.0 covariance_weight=0.04 regularization_level=token
+        --set jet_loss_weight=1.0 variance_weight=1.0 covariance_weight=0.04 \
+        regularization_level=token
 fi
 
 if [[ $STEP == all || $STEP == probes ]]; then
