@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -227,13 +228,20 @@ def run_fewshot(
 
 
 def merge_fewshot(
-    results: list[dict[str, Any]], output_dir: str | os.PathLike[str] | None = None
+    results: list[dict[str, Any]],
+    output_dir: str | os.PathLike[str] | None = None,
+    *,
+    allow_different: Sequence[str] = (),
 ) -> dict[str, Any]:
     """One study from several `run_fewshot` results that split its fractions or seeds.
 
     For a study run as several jobs (e.g. one per label fraction). The parts must share the
     model, the data (classes, pool, validation and test sizes) and every setting but the
-    fractions and seeds; a (regime, fraction, seed) run present twice is refused.
+    fractions and seeds; a (regime, fraction, seed) run present twice is refused. Settings
+    named in `allow_different` (e.g. ``max_epochs`` when the largest fraction got fewer
+    epochs) may differ: the merged config then holds the first part's value, and
+    ``parts`` lists every part's fractions, seeds and values of those settings, so the
+    table and JSON say what was done.
 
     Raises:
         ValueError: no parts, parts that differ in anything but fractions and seeds, or a
@@ -243,7 +251,8 @@ def merge_fewshot(
         raise ValueError("give at least one few-shot result to merge")
     first = results[0]
     shared = ("model", "classes", "n_pool", "n_validation", "n_test")
-    fixed = {k: v for k, v in first["config"].items() if k not in ("fractions", "seeds")}
+    free = ("fractions", "seeds", *allow_different)
+    fixed = {k: v for k, v in first["config"].items() if k not in free}
     runs: list[dict[str, Any]] = []
     seen: set[tuple[str, float, int]] = set()
     for part in results:
@@ -253,7 +262,7 @@ def merge_fewshot(
                     f"cannot merge few-shot results with different {key}: "
                     f"{first[key]!r} and {part[key]!r}"
                 )
-        other = {k: v for k, v in part["config"].items() if k not in ("fractions", "seeds")}
+        other = {k: v for k, v in part["config"].items() if k not in free}
         if other != fixed:
             differing = sorted(k for k in fixed if fixed[k] != other.get(k))
             raise ValueError(f"cannot merge few-shot results with different settings {differing}")
@@ -265,8 +274,17 @@ def merge_fewshot(
             runs.append(run)
     fractions = tuple(sorted({float(r["fraction"]) for r in runs}))
     seeds = tuple(sorted({int(r["seed"]) for r in runs}))
-    config = FewShotConfig(**{**fixed, "fractions": fractions, "seeds": seeds})
+    first_values = {k: first["config"][k] for k in allow_different if k in first["config"]}
+    config = FewShotConfig(**{**fixed, **first_values, "fractions": fractions, "seeds": seeds})
     merged = {**first, "config": asdict(config), "runs": runs, "summary": _summary(runs, config)}
+    merged["parts"] = [
+        {
+            "fractions": part["config"]["fractions"],
+            "seeds": part["config"]["seeds"],
+            **{k: part["config"].get(k) for k in allow_different},
+        }
+        for part in results
+    ]
     if output_dir is not None:
         write_fewshot(merged, output_dir)
     return merged
@@ -543,6 +561,13 @@ def _markdown_table(result: dict[str, Any]) -> str:
         + " |",
         "|---|---:|" + "---|" * len(regimes),
     ]
+    if result.get("parts"):
+        notes = "; ".join(
+            f"fractions {part['fractions']}, seeds {part['seeds']}"
+            + "".join(f", {k} {v}" for k, v in part.items() if k not in ("fractions", "seeds"))
+            for part in result["parts"]
+        )
+        lines[3:3] = [f"Merged from {len(result['parts'])} parts: {notes}.", ""]
     for index, row in enumerate(summary[regimes[0]]):
         cells = []
         for regime in regimes:

@@ -116,3 +116,8 @@ def test_parts_of_a_study_merge_into_the_whole(encoder_dir, tmp_path):
     different = {**parts[1], "config": {**parts[1]["config"], "max_epochs": 2}}
     with pytest.raises(ValueError, match="different settings"):
         merge_fewshot([parts[0], different])
+    allowed = merge_fewshot(
+        [parts[0], different], tmp_path / "allowed", allow_different=["max_epochs"]
+    )
+    assert [part["max_epochs"] for part in allowed["parts"]] == [1, 2]
+    assert "max_epochs 2" in (tmp_path / "allowed" / "fewshot.md").read_text()

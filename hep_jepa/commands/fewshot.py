@@ -23,6 +23,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "run as separate jobs, e.g. one per fraction) into --output",
     )
     parser.add_argument(
+        "--allow-different",
+        nargs="+",
+        default=[],
+        metavar="SETTING",
+        help="with --merge: settings the parts may differ in (e.g. max_epochs); recorded",
+    )
+    parser.add_argument(
         "--test-data",
         nargs="+",
         type=Path,
@@ -87,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     if args.merge is not None:
         try:
             parts = [json.loads((folder / "fewshot.json").read_text()) for folder in args.merge]
-            merge_fewshot(parts, args.output)
+            merge_fewshot(parts, args.output, allow_different=args.allow_different)
         except (FileNotFoundError, ValueError) as err:
             print(f"hep-jepa fewshot: error: {err}", file=sys.stderr)
             return 1
