@@ -39,3 +39,19 @@ def test_default_model_embeds_real_top_tagging_jets(realdata_dir):
     accuracy = cross_val_score(probe, embeddings, np.asarray(jets.label), cv=5).mean()
     # The card reports 0.88 (5-fold); a broken processor or weights fall far below.
     assert accuracy > 0.85
+
+
+def test_card_tables_are_the_ones_its_results_give():
+    """The card's probe and few-shot tables are printed from the JSON next to it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    card = Path(__file__).resolve().parents[1] / "model_cards" / "hep-jepa-tiny"
+    printed = subprocess.run(
+        [sys.executable, str(card / "make_tables.py")], capture_output=True, text=True, check=True
+    ).stdout
+    text = (card / "README.md").read_text()
+    rows = [line for line in printed.splitlines() if line.startswith("|")]
+    assert len(rows) >= 12 and all(row in text for row in rows)
+    assert (card / "fewshot" / "fewshot.png").is_file() and (card / "pretraining.png").is_file()
