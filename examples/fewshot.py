@@ -20,7 +20,7 @@ from hep_jepa.fewshot import FewShotConfig, run_fewshot
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="hep-jepa/random-init-tiny")
+    parser.add_argument("--model", default="hep-jepa/hep-jepa-tiny")
     parser.add_argument("--data", type=Path, default=Path("data/fewshot"))
     parser.add_argument("--classes", nargs="+", default=["QCD", "Tbqq"])
     parser.add_argument("--jets-per-class", type=int, default=200)

@@ -1,6 +1,6 @@
 """Fine-tune a tagger on the first 1500 jets of the real top-tagging sample; evaluate on the rest.
 
-    python examples/finetune_top_tagging.py --model hep-jepa/random-init-tiny --out runs/top
+    python examples/finetune_top_tagging.py --model hep-jepa/hep-jepa-tiny --out runs/top
 
 Writes the tagger (save_pretrained), metrics.json and roc.png under --out.
 """
@@ -20,7 +20,7 @@ REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "top_ta
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="hep-jepa/random-init-tiny")
+    parser.add_argument("--model", default="hep-jepa/hep-jepa-tiny")
     parser.add_argument("--data", type=Path, default=REALDATA)
     parser.add_argument("--out", type=Path, default=Path("runs/top-tagging"))
     parser.add_argument("--n-train", type=int, default=1500)

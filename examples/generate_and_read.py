@@ -47,7 +47,7 @@ def main() -> None:
 
     from hep_jepa import HepJepaModel
 
-    model = HepJepaModel.from_pretrained("hep-jepa/random-init-tiny")
+    model = HepJepaModel.from_pretrained("hep-jepa/hep-jepa-tiny")
     print(f"embeddings: {model.embed(jets).shape}")
 
 

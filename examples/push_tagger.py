@@ -32,7 +32,7 @@ def main() -> None:
     from hep_jepa.model_card import write_card_folder, write_eval_results, write_training_info
     from hep_jepa.plotting import plot_roc
 
-    base_model = "hep-jepa/random-init-tiny"
+    base_model = "hep-jepa/hep-jepa-tiny"
     tagger = HepJepaForJetClassification.from_pretrained(base_model, num_labels=2, head="mlp")
     tagger.config.id2label, tagger.config.label2id = {0: "QCD", 1: "top"}, {"QCD": 0, "top": 1}
     # ... fine-tune here (hep-jepa finetune, or a transformers Trainer) ...
