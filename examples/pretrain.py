@@ -4,7 +4,8 @@
 
 Any folder of parquet shards works (`hep-jepa generate` or `hep-jepa convert` make them).
 Prints the loss and the collapse monitors every 50 steps, then the per-dimension spread of
-the embeddings of a few jets: a healthy encoder keeps it well above zero.
+the embeddings of a few jets: a healthy encoder keeps it well above zero. The run folder
+also gets `pretraining.png` (loss and spread curves).
 """
 
 from __future__ import annotations
@@ -29,15 +30,20 @@ def main() -> None:
         output_dir=args.output,
         max_steps=args.max_steps,
         batch_size=args.batch_size,
+        learning_rate=5e-4,
         logging_steps=50,
     )
-    pretrain(
+    pretrain(  # the settings of hep-jepa/hep-jepa-tiny (model_cards/hep-jepa-tiny/recipe.sh)
         args.data,
         args.config,
         training,
         masking="block",
         num_target_blocks=4,
         target_block_fraction=0.15,
+        jet_loss_weight=1.0,  # the pooled context embedding predicts the whole jet's
+        variance_weight=1.0,  # VICReg terms on every context token keep the embedding
+        covariance_weight=0.04,  # spread out (see docs/pretraining.md)
+        regularization_level="token",
     )
 
     encoder = HepJepaModel.from_pretrained(args.output)
