@@ -173,6 +173,23 @@ def print_table(rows: list[dict[str, Any]], columns: Sequence[str]) -> str:
     return text
 
 
+def batches_of(counts: np.ndarray, batch_size: int) -> list[np.ndarray]:
+    """Consecutive batches of a multiplicity array, in its order."""
+    return [counts[start : start + batch_size] for start in range(0, len(counts), batch_size)]
+
+
+def padded_tokens(batches: Sequence[np.ndarray], slots: int | None = None) -> tuple[int, int]:
+    """(real, processed) particle tokens when each batch of multiplicities is padded to
+    `slots`, or to its own longest jet (at least 1 slot) when `slots` is None."""
+    real = processed = 0
+    for counts in batches:
+        if len(counts):
+            width = slots if slots is not None else max(1, int(counts.max()))
+            real += int(counts.sum())
+            processed += width * len(counts)
+    return real, processed
+
+
 def write_json(path: Path, results: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=2) + "\n")

@@ -60,12 +60,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (
     BLOCK_FLOPS,
     RESULTS,
+    batches_of,
     best_time,
     encoder_flops,
     load_batch,
     load_real_jets,
     matmul_flops,
     max_rss_mib,
+    padded_tokens,
     print_table,
     probe_in_subprocess,
     set_threads,
@@ -216,16 +218,6 @@ def embed_padding(model: HepJepaModel, jets: Any, batch_size: int) -> tuple[int,
     return sum(r for r, _ in shapes), sum(t for _, t in shapes)
 
 
-def part_padding(counts: np.ndarray, batch_size: int) -> tuple[int, int]:
-    """(real, processed) particle tokens of ParT on file-order batches trimmed to their longest."""
-    processed = sum(
-        len(counts[start : start + batch_size])
-        * max(1, int(counts[start : start + batch_size].max()))
-        for start in range(0, len(counts), batch_size)
-    )
-    return int(counts.sum()), processed
-
-
 def end_to_end_rows(
     jets: Any, batch_sizes: list[int], repeats: int, compile: bool
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -272,7 +264,7 @@ def end_to_end_rows(
                     _compiled_graphs() - graphs
                 )
             real, hep_tokens = embed_padding(hep, jets, size)
-            _, part_tokens = part_padding(counts, size)
+            _, part_tokens = padded_tokens(batches_of(counts, size))  # ParT: file order, trimmed
             part_seconds = min(times["weaver ParT"])
             labels = {
                 "hep-jepa": "embed, end-to-end",

@@ -25,25 +25,15 @@ import awkward as ak
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REALDATA, RESULTS, print_table, write_json
+from _common import REALDATA, RESULTS, batches_of, padded_tokens, print_table, write_json
 
 SLOTS = 128
 
 
 def padding_share(batches: list[np.ndarray], slots: int | None = None) -> float:
-    """Share of padding when each batch of multiplicities is padded to `slots` or its max."""
-    total = real = 0
-    for counts in batches:
-        if len(counts) == 0:
-            continue
-        width = slots if slots is not None else int(counts.max())
-        total += width * len(counts)
-        real += int(counts.sum())
-    return 1.0 - real / total
-
-
-def cut(counts: np.ndarray, batch_size: int) -> list[np.ndarray]:
-    return [counts[i : i + batch_size] for i in range(0, len(counts), batch_size)]
+    """Share of processed slots that are padding (see `_common.padded_tokens`)."""
+    real, processed = padded_tokens(batches, slots)
+    return 1.0 - real / processed
 
 
 def main() -> None:
@@ -69,9 +59,9 @@ def main() -> None:
                 "jets": len(counts),
                 "mean n": round(float(counts.mean()), 1),
                 "batch": batch_size,
-                "fixed 128": padding_share(cut(shuffled, batch_size), SLOTS),
-                "random, trimmed": padding_share(cut(shuffled, batch_size)),
-                "embed (sorted)": padding_share(cut(np.sort(counts), batch_size)),
+                "fixed 128": padding_share(batches_of(shuffled, batch_size), SLOTS),
+                "random, trimmed": padding_share(batches_of(shuffled, batch_size)),
+                "embed (sorted)": padding_share(batches_of(np.sort(counts), batch_size)),
                 "training (bucketed)": float("nan"),
             }
             if streamable:

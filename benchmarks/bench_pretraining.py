@@ -6,7 +6,7 @@ Run:  python benchmarks/bench_pretraining.py [--quick] [--threads 1] [--batch-si
 One step is what the pretraining engine does per batch: forward (EMA target encoder on the
 whole jet, context encoder on the context tokens, predictor), backward, AdamW step and the
 EMA update. Jets: real top-tagging jets (JetProcessor, max_particles=128) with masks from
-`hep_jepa.masking.sample_jepa_masks`, drawn before the timing as the data collator would.
+`hep_jepa.pretrain.MaskSampler` (the data collator's step), drawn before the timing.
 
 References measured in the same run: an inference forward of the same encoder on the same
 batch (`step_over_encoder_forward`: how many encoder passes a step costs) and the float32
@@ -46,22 +46,11 @@ from _common import (
 )
 
 from hep_jepa import HepJepaConfig
-from hep_jepa.masking import JepaMasks, sample_jepa_masks
+from hep_jepa.masking import JepaMasks
+from hep_jepa.pretrain import MaskSampler
 from hep_jepa.pretraining import HepJepaForPretraining
 
 PRESETS = ("tiny", "small")
-
-
-def make_masks(config: HepJepaConfig, points: torch.Tensor, mask: torch.Tensor) -> JepaMasks:
-    return sample_jepa_masks(
-        points,
-        mask,
-        num_blocks=config.num_target_blocks,
-        block_fraction=config.target_block_fraction,
-        context_fraction=config.context_fraction,
-        mode=config.masking,
-        generator=torch.Generator().manual_seed(0),
-    )
 
 
 def step_flops(config: HepJepaConfig, mask: torch.Tensor, masks: JepaMasks) -> float:
@@ -94,8 +83,7 @@ def build(preset: str, batch: Any) -> tuple[Any, dict[str, torch.Tensor], torch.
     torch.manual_seed(0)
     config = HepJepaConfig.from_preset(preset)
     model = HepJepaForPretraining(config).train()
-    masks = make_masks(config, batch.points, batch.mask)
-    inputs = {**batch.model_inputs(), **masks.as_dict()}
+    inputs = MaskSampler.from_config(config)(batch.model_inputs())  # the collator's masks
     optimizer = torch.optim.AdamW(
         [p for p in model.parameters() if p.requires_grad], lr=1e-4, weight_decay=0.05
     )
@@ -145,7 +133,8 @@ def main() -> None:
     rows: list[dict[str, Any]] = []
     for preset in PRESETS:
         model, inputs, optimizer = build(preset, batch)
-        masks_time = best_time(lambda c=model.config: make_masks(c, batch.points, batch.mask), 3)
+        sampler = MaskSampler.from_config(model.config)
+        masks_time = best_time(lambda s=sampler: s(batch.model_inputs()), 3)
         train_step(model, inputs, optimizer, 0)  # warm-up, allocates the optimiser state
         times = []
         for step in range(1, args.steps + 1):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import time
+import sys
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -25,7 +25,8 @@ import torch
 from hep_jepa import JetProcessor
 from hep_jepa.features import STANDARDIZATION, delta_phi
 
-REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "top_tagging"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import REALDATA, best_time
 
 
 def load_jets(n_jets: int) -> tuple[ak.Array, str]:
@@ -81,15 +82,6 @@ def reference_process(jets: ak.Array, max_particles: int = 128) -> np.ndarray:
     return out
 
 
-def best_of(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jets", type=int, default=50_000)
@@ -109,10 +101,10 @@ def main() -> None:
     np.testing.assert_allclose(
         processor(jets[:200]).features.numpy(), reference_process(jets[:200]), atol=1e-5, rtol=1e-5
     )
-    t_sorted = best_of(lambda: processor(jets), args.repeats)
-    t_shuffled = best_of(lambda: processor(shuffled), args.repeats)
+    t_sorted = best_time(lambda: processor(jets), args.repeats)
+    t_shuffled = best_time(lambda: processor(shuffled), args.repeats)
     reference_jets = jets[: args.reference_jets]
-    t_reference = best_of(lambda: reference_process(reference_jets), 1)
+    t_reference = best_time(lambda: reference_process(reference_jets), 1)
 
     results = {
         "source": source,

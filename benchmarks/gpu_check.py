@@ -97,17 +97,7 @@ def main() -> None:
                     if pair
                     else (),
                 )
-                rows.append(
-                    {
-                        "task": "inference",
-                        "preset": preset,
-                        "pair_bias": pair,
-                        "batch": size,
-                        "jets_per_s": size / seconds,
-                        "bf16_matmul_fraction": flops / seconds / peak_bf16,
-                        "peak_mib": torch.cuda.max_memory_allocated() / 2**20,
-                    }
-                )
+                rows.append(_row("inference", preset, pair, size, seconds, flops / peak_bf16))
                 print(rows[-1], file=sys.stderr)
             del model
         size = 256
@@ -126,17 +116,7 @@ def main() -> None:
         seconds = timed(train, args.seconds)
         masks = JepaMasks(**{k: inputs[k].cpu() for k in JepaMasks.__dataclass_fields__})
         flops = step_flops(pretraining.config, cpu_batch.mask[:size], masks)
-        rows.append(
-            {
-                "task": "pretraining",
-                "preset": preset,
-                "pair_bias": False,
-                "batch": size,
-                "jets_per_s": size / seconds,
-                "bf16_matmul_fraction": flops / seconds / peak_bf16,
-                "peak_mib": torch.cuda.max_memory_allocated() / 2**20,
-            }
-        )
+        rows.append(_row("pretraining", preset, False, size, seconds, flops / peak_bf16))
         print(rows[-1], file=sys.stderr)
         del pretraining, optimizer
     print_table(
@@ -164,6 +144,21 @@ def _slice(batch: Any, size: int) -> Any:
         vectors=batch.vectors[:size],
         points=batch.points[:size],
     )
+
+
+def _row(
+    task: str, preset: str, pair: bool, size: int, seconds: float, peak_seconds: float
+) -> dict[str, Any]:
+    """One result row; `peak_seconds` = the step's FLOPs / the measured bf16 matmul rate."""
+    return {
+        "task": task,
+        "preset": preset,
+        "pair_bias": pair,
+        "batch": size,
+        "jets_per_s": size / seconds,
+        "bf16_matmul_fraction": peak_seconds / seconds,
+        "peak_mib": torch.cuda.max_memory_allocated() / 2**20,
+    }
 
 
 if __name__ == "__main__":

@@ -196,22 +196,6 @@ class HepJepaPreTrainedModel(PreTrainedModel):
 
             check_checkpoint(pretrained_model_name_or_path, **hub_kwargs)
         kwargs.setdefault("use_safetensors", True)
-        if cls.__name__ == "HepJepaModel" and _architectures(path) == ["HepJepaForPretraining"]:
-            # A pretraining checkpoint (e.g. runs/x/checkpoint-500): its product is the EMA
-            # target encoder (as in I-JEPA), not the context encoder under `hep_jepa.`.
-            from hep_jepa.pretraining import HepJepaForPretraining
-
-            logger.info("%s is a pretraining checkpoint: loading its target encoder.", path)
-            if kwargs.get("output_loading_info"):
-                raise ValueError(
-                    "output_loading_info is not supported for pretraining checkpoints."
-                )
-            full = HepJepaForPretraining.from_pretrained(path, *model_args, **kwargs)
-            encoder = full.target_encoder
-            encoder.config.architectures = ["HepJepaModel"]
-            encoder.requires_grad_(True)
-            encoder.set_processor(full.processor)
-            return encoder
         want_info = kwargs.pop("output_loading_info", False)
         try:
             loaded: tuple[Any, dict[str, Any]] = super().from_pretrained(  # type: ignore[assignment]
@@ -392,6 +376,33 @@ class HepJepaModel(HepJepaPreTrainedModel):
             register_tokens=registers,
         )
 
+    @classmethod
+    def from_pretrained(
+        cls, pretrained_model_name_or_path: Any, *model_args: Any, **kwargs: Any
+    ) -> Any:
+        """As `HepJepaPreTrainedModel.from_pretrained`; a local pretraining checkpoint
+        (e.g. ``runs/x/checkpoint-500``) gives its EMA target encoder, the product of
+        pretraining (as in I-JEPA), rather than the context encoder stored under ``hep_jepa.``.
+        """
+        if _architectures(pretrained_model_name_or_path) != ["HepJepaForPretraining"]:
+            return super().from_pretrained(pretrained_model_name_or_path, *model_args, **kwargs)
+        from hep_jepa.pretraining import HepJepaForPretraining
+
+        if kwargs.get("output_loading_info"):
+            raise ValueError("output_loading_info is not supported for pretraining checkpoints.")
+        logger.info(
+            "%s: a pretraining checkpoint; loading its target encoder.",
+            pretrained_model_name_or_path,
+        )
+        full = HepJepaForPretraining.from_pretrained(
+            pretrained_model_name_or_path, *model_args, **kwargs
+        )
+        encoder = full.target_encoder
+        encoder.config.architectures = ["HepJepaModel"]
+        encoder.requires_grad_(True)
+        encoder.set_processor(full.processor)
+        return encoder
+
     def tokenize(
         self,
         features: torch.Tensor,
@@ -541,6 +552,8 @@ class HepJepaModel(HepJepaPreTrainedModel):
 
 def _architectures(path: Any) -> list[str] | None:
     """`architectures` from a local folder's config.json, or None (no folder, no file)."""
+    if not isinstance(path, (str, os.PathLike)):
+        return None
     config_file = Path(path) / "config.json"
     if not config_file.is_file():
         return None

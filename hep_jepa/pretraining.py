@@ -20,7 +20,7 @@ from transformers import initialization as init
 from transformers.utils import ModelOutput
 
 from hep_jepa.configuration import HepJepaConfig
-from hep_jepa.layers import TransformerBlock, attention_bias
+from hep_jepa.layers import TransformerBlock, attention_bias, masked_mean
 from hep_jepa.masking import check_masking_settings, gather_tokens
 from hep_jepa.modeling import HepJepaModel, HepJepaPreTrainedModel
 
@@ -254,15 +254,13 @@ class HepJepaForPretraining(HepJepaPreTrainedModel):
         prediction_loss = loss
         variance = covariance = jet_loss = None
         config = self.config
+        pooled = masked_mean(context, context_mask)  # (B, D) jet embedding of the context
         if self.jet_predictor is not None:
-            weights = context_mask[..., None].to(context.dtype)  # (B, K, 1)
-            pooled = (context * weights).sum(1) / weights.sum(1).clamp_min(1.0)  # (B, D)
             jet_loss = F.smooth_l1_loss(self.jet_predictor(pooled), jet_target)
             loss = loss + config.jet_loss_weight * jet_loss
         if config.variance_weight > 0 or config.covariance_weight > 0:
             if config.regularization_level == "jet":
-                weights = context_mask[..., None].to(context.dtype)  # (B, K, 1)
-                rows = (context * weights).sum(1) / weights.sum(1).clamp_min(1.0)  # (B, D)
+                rows = pooled
             else:
                 rows = context[context_mask.bool()]  # (real context tokens, D)
             variance, covariance = variance_covariance(rows)

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 import torch
+from conftest import TINY as SHARED_TINY
 from conftest import make_jets
 from transformers import TrainerCallback
 
@@ -16,16 +17,8 @@ from hep_jepa import HepJepaModel
 from hep_jepa.data.shards import write_shards
 from hep_jepa.pretrain import PretrainingArguments, pretrain
 
-TINY = {
-    "hidden_size": 16,
-    "num_hidden_layers": 1,
-    "num_attention_heads": 2,
-    "intermediate_size": 32,
-    "max_particles": 32,
-    "predictor_hidden_size": 16,
-    "predictor_num_attention_heads": 2,
-    "predictor_num_hidden_layers": 1,
-}
+# The shared tiny test encoder, with a one-block predictor of two heads.
+TINY = {**SHARED_TINY, "predictor_num_attention_heads": 2, "predictor_num_hidden_layers": 1}
 
 
 @pytest.fixture(scope="module")
