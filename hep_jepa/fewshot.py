@@ -5,9 +5,17 @@ stopped early on the same validation jets, and scored on the same test jets:
 
 - ``scratch``: an encoder of the same configuration, randomly initialised, trained with
   its head (the baseline that shows what pretraining buys);
-- ``probe``: the pretrained encoder frozen, only a head trained;
+- ``probe``: the pretrained encoder frozen, only a head trained. With the default
+  ``probe_head="linear"`` this is a logistic regression on the standardised jet
+  embeddings (`fit_linear_probe`: full-batch L-BFGS, trained to convergence, its L2
+  strength picked on the validation jets); the embeddings are computed once per study.
+  Other probe heads are trained like the fine-tuned ones, with the encoder frozen;
 - ``finetune``: the pretrained encoder and a head, all weights trained (the encoder
-  with the lower learning rate);
+  with its own learning rate). With ``finetune_head_init="probe"`` (the default) the
+  linear head starts from the fitted linear probe of the same subset and only then is
+  everything trained ("LP-FT", Kumar et al., arXiv:2202.10054): a random head's first
+  large gradients would otherwise reshape the pretrained features, which costs most
+  when labels are few;
 - ``substructure``: a small MLP on five jet-substructure observables (jet mass,
   multiplicity, pT-weighted width, τ21, τ32; `hep_jepa.substructure`).
 
@@ -23,6 +31,10 @@ A small subset is repeated so that every epoch has at least ``min_steps_per_epoc
 optimiser steps (the neural regimes only; the jets are the same, seen more often).
 The validation jets are labelled too, and are the same for every fraction: at the
 smallest fractions they outnumber the training jets, as in most few-shot benchmarks.
+The linear probe and the substructure MLP standardise their inputs with the statistics
+of the whole training pool, used without its labels (unlabelled jets are what a
+few-shot user has plenty of); the labelled subset's own spread is noise at one jet per
+class.
 
 Outputs (`run_fewshot` with ``output_dir``): ``fewshot.json`` (configuration, every run,
 the mean and spread over seeds), ``fewshot.md`` (a table of test accuracy and AUC) and
@@ -37,13 +49,20 @@ import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-__all__ = ["DEFAULT_FRACTIONS", "REGIMES", "FewShotConfig", "merge_fewshot", "run_fewshot"]
+__all__ = [
+    "DEFAULT_FRACTIONS",
+    "REGIMES",
+    "FewShotConfig",
+    "fit_linear_probe",
+    "merge_fewshot",
+    "run_fewshot",
+]
 
 REGIMES: tuple[str, ...] = ("scratch", "probe", "finetune", "substructure")
 REGIME_TITLES = {
@@ -53,6 +72,8 @@ REGIME_TITLES = {
     "substructure": "substructure MLP",
 }
 DEFAULT_FRACTIONS: tuple[float, ...] = (0.0005, 0.005, 0.02, 0.1, 1.0)
+HEAD_INITS: tuple[str, ...] = ("probe", "random")
+PROBE_L2_GRID: tuple[float, ...] = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)
 
 
 @dataclass
@@ -64,14 +85,17 @@ class FewShotConfig:
         regimes: Any of `REGIMES`.
         seeds: One run per seed (labelled subset, head initialisation, batch order).
         head: Head of the ``scratch`` and ``finetune`` regimes.
-        probe_head: Head of the ``probe`` regime.
+        probe_head: Head of the ``probe`` regime; ``linear`` is fitted by `fit_linear_probe`.
+        finetune_head_init: ``probe`` (the ``finetune`` regime's linear head starts from
+            the fitted linear probe, LP-FT) or ``random``; default ``probe`` for a linear
+            `head`, ``random`` for the others.
         max_epochs: Upper bound on epochs per run (early stopping usually ends sooner).
         early_stopping_patience: Epochs without a better validation loss before stopping.
         batch_size: Jets per optimiser step.
         head_learning_rate: Learning rate of the head (``scratch``, ``finetune``).
         backbone_learning_rate: Learning rate of the pretrained encoder (``finetune``).
         scratch_learning_rate: Learning rate of the randomly initialised encoder.
-        probe_learning_rate: Learning rate of the probe's head.
+        probe_learning_rate: Learning rate of a non-linear probe head.
         test_fraction: Share of the jets held out for testing (when no test jets are given).
         validation_fraction: Share of the jets held out for early stopping.
         min_jets_per_class: Least number of labelled jets of each class in any subset.
@@ -87,6 +111,7 @@ class FewShotConfig:
     seeds: tuple[int, ...] = (0, 1, 2)
     head: str = "linear"
     probe_head: str = "linear"
+    finetune_head_init: str | None = None
     max_epochs: int = 30
     early_stopping_patience: int = 5
     batch_size: int = 64
@@ -117,6 +142,18 @@ class FewShotConfig:
             raise ValueError("min_steps_per_epoch must be at least 1")
         if self.min_jets_per_class < 1:
             raise ValueError("min_jets_per_class must be at least 1")
+        if self.finetune_head_init is None:
+            self.finetune_head_init = "probe" if self.head == "linear" else "random"
+        if self.finetune_head_init not in HEAD_INITS:
+            raise ValueError(
+                f"finetune_head_init must be one of {', '.join(HEAD_INITS)}, "
+                f"got {self.finetune_head_init!r}"
+            )
+        if self.finetune_head_init == "probe" and self.head != "linear":
+            raise ValueError(
+                f"finetune_head_init='probe' starts the head from a linear probe, but head is "
+                f"{self.head!r}: use head='linear' or finetune_head_init='random'"
+            )
 
 
 def run_fewshot(
@@ -180,6 +217,11 @@ def run_fewshot(
         if "substructure" in config.regimes
         else None
     )
+    embeddings = (
+        _embedding_inputs(model, pool_jets, validation_jets, test_jets, progress=progress)
+        if _needs_embeddings(config)
+        else None
+    )
     runs = []
     for fraction in config.fractions:
         for seed in config.seeds:
@@ -193,6 +235,7 @@ def run_fewshot(
                     test_jets,
                     subset,
                     substructure,
+                    embeddings,
                     num_labels=len(classes),
                     seed=seed,
                     config=config,
@@ -325,6 +368,7 @@ def _run_one(
     test_jets: Any,
     subset: np.ndarray,
     substructure: dict[str, np.ndarray] | None,
+    embeddings: dict[str, np.ndarray] | None,
     *,
     num_labels: int,
     seed: int,
@@ -340,6 +384,12 @@ def _run_one(
         probabilities = _substructure_probabilities(
             substructure, subset, num_labels=num_labels, seed=seed
         )
+    elif regime == "probe" and config.probe_head == "linear":
+        assert embeddings is not None
+        probe = _subset_probe(embeddings, subset, num_labels)
+        with torch.no_grad():
+            logits = probe(torch.from_numpy(embeddings["test"]).double())
+        probabilities = logits.softmax(dim=-1).float().numpy()
     else:
         common = {
             "eval_jets": validation_jets,
@@ -368,8 +418,14 @@ def _run_one(
                 **common,
             )
         else:
+            start: Any = model
+            if config.finetune_head_init == "probe":
+                assert embeddings is not None
+                start = _probe_initialised_tagger(
+                    model, _subset_probe(embeddings, subset, num_labels)
+                )
             tagger = finetune(
-                model,
+                start,
                 train_jets,
                 head=config.head,
                 head_learning_rate=config.head_learning_rate,
@@ -380,6 +436,164 @@ def _run_one(
     return metrics_from_probabilities(
         test_labels, probabilities, n_bootstrap=config.n_bootstrap, seed=seed
     )
+
+
+def fit_linear_probe(
+    train_x: np.ndarray,
+    train_y: np.ndarray,
+    validation_x: np.ndarray,
+    validation_y: np.ndarray,
+    num_labels: int,
+    *,
+    l2_grid: Sequence[float] = PROBE_L2_GRID,
+    max_iter: int = 500,
+    standardize_with: np.ndarray | None = None,
+) -> torch.nn.Linear:
+    """A multinomial logistic regression on frozen embeddings, as a `torch.nn.Linear`.
+
+    The features are standardised with the mean and standard deviation of
+    `standardize_with` (unlabelled embeddings, e.g. every jet of the training pool; with a
+    handful of labelled jets their own statistics are mostly noise) or, by default, of the
+    training jets;
+    for each L2 strength in `l2_grid` (penalty ``l2 / 2 * |W|^2`` on the standardised
+    weights, added to the class-weighted mean cross entropy) the model is fitted to
+    convergence by full-batch L-BFGS, and the one with the lowest validation cross entropy
+    is kept. The standardisation is folded into the returned layer, which therefore maps
+    raw embeddings (float64) to logits, exactly like a linear head on the pooled embedding.
+
+    Args:
+        train_x: (n, D) training embeddings; train_y: (n,) labels in ``[0, num_labels)``.
+        validation_x, validation_y: labelled embeddings that pick the L2 strength.
+        num_labels: number of classes.
+        l2_grid: L2 strengths tried.
+        max_iter: L-BFGS iterations per fit.
+        standardize_with: (m, D) embeddings whose statistics standardise the features.
+
+    Raises:
+        ValueError: non-finite embeddings, mismatched shapes, or labels out of range.
+    """
+    from hep_jepa.finetune import class_weights_for
+
+    x_train = np.asarray(train_x, dtype=np.float64)
+    x_val = np.asarray(validation_x, dtype=np.float64)
+    if x_train.ndim != 2 or x_val.ndim != 2 or x_train.shape[1] != x_val.shape[1]:
+        raise ValueError(
+            f"embeddings must be (n, D) arrays of one width, got {x_train.shape} and {x_val.shape}"
+        )
+    if len(train_y) != len(x_train) or len(validation_y) != len(x_val):
+        raise ValueError("give one label per embedding")
+    if not (np.isfinite(x_train).all() and np.isfinite(x_val).all()):
+        raise ValueError("the embeddings hold NaN or infinite values; check the input jets")
+    for name, labels in (("training", train_y), ("validation", validation_y)):
+        if len(labels) and (np.min(labels) < 0 or np.max(labels) >= num_labels):
+            raise ValueError(f"{name} labels must lie in [0, {num_labels})")
+    if not l2_grid:
+        raise ValueError("give at least one L2 strength")
+    reference = x_train if standardize_with is None else np.asarray(standardize_with, np.float64)
+    if reference.ndim != 2 or reference.shape[1] != x_train.shape[1] or len(reference) < 2:
+        raise ValueError(
+            f"standardize_with must be (m >= 2, {x_train.shape[1]}), got {reference.shape}"
+        )
+    mean = reference.mean(axis=0)
+    std = reference.std(axis=0)
+    std = np.where(std > 1e-8, std, 1.0)
+    x = torch.from_numpy((x_train - mean) / std)
+    y = torch.as_tensor(np.asarray(train_y), dtype=torch.long)
+    xv = torch.from_numpy((x_val - mean) / std)
+    yv = torch.as_tensor(np.asarray(validation_y), dtype=torch.long)
+    weights = class_weights_for(y.numpy(), num_labels).double()
+    best: tuple[float, torch.Tensor, torch.Tensor] | None = None
+    for l2 in l2_grid:
+        weight, bias = _fit_logistic(x, y, weights, num_labels, l2, max_iter)
+        with torch.no_grad():
+            val_loss = float(F.cross_entropy(xv @ weight.T + bias, yv))
+            if best is None or val_loss < best[0]:
+                best = (val_loss, weight, bias)
+    assert best is not None
+    _, weight, bias = best
+    scale = torch.from_numpy(std)
+    layer = torch.nn.Linear(x.shape[1], num_labels, dtype=torch.float64)
+    with torch.no_grad():
+        layer.weight.copy_(weight / scale)
+        layer.bias.copy_(bias - layer.weight @ torch.from_numpy(mean))
+    return layer.requires_grad_(False)
+
+
+def _fit_logistic(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    class_weights: torch.Tensor,
+    num_labels: int,
+    l2: float,
+    max_iter: int,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(weight (C, D), bias (C,)) minimising weighted cross entropy + l2 / 2 |weight|^2."""
+    weight = torch.zeros(num_labels, x.shape[1], dtype=x.dtype, requires_grad=True)
+    bias = torch.zeros(num_labels, dtype=x.dtype, requires_grad=True)
+    optimizer = torch.optim.LBFGS(
+        [weight, bias], max_iter=max_iter, tolerance_grad=1e-9, line_search_fn="strong_wolfe"
+    )
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad()
+        loss = F.cross_entropy(x @ weight.T + bias, y, weight=class_weights)
+        loss = loss + 0.5 * l2 * weight.pow(2).sum()
+        loss.backward()
+        return loss
+
+    optimizer.step(closure)
+    return weight.detach(), bias.detach()
+
+
+def _needs_embeddings(config: FewShotConfig) -> bool:
+    return ("probe" in config.regimes and config.probe_head == "linear") or (
+        "finetune" in config.regimes and config.finetune_head_init == "probe"
+    )
+
+
+def _embedding_inputs(
+    model: Any, pool_jets: Any, validation_jets: Any, test_jets: Any, *, progress: bool
+) -> dict[str, np.ndarray]:
+    """Frozen embeddings and labels of the pool, validation and test jets (computed once)."""
+    from hep_jepa.modeling import HepJepaModel
+
+    encoder = HepJepaModel.from_pretrained(model)
+    encoder.eval()
+    inputs = {}
+    for key, jets in (("pool", pool_jets), ("validation", validation_jets), ("test", test_jets)):
+        inputs[key] = encoder.embed(jets, progress=progress).astype(np.float64)
+        inputs[f"{key}_labels"] = _raw_labels(jets)
+    return inputs
+
+
+def _subset_probe(
+    embeddings: dict[str, np.ndarray], subset: np.ndarray, num_labels: int
+) -> torch.nn.Linear:
+    return fit_linear_probe(
+        embeddings["pool"][subset],
+        embeddings["pool_labels"][subset],
+        embeddings["validation"],
+        embeddings["validation_labels"],
+        num_labels,
+        standardize_with=embeddings["pool"],
+    )
+
+
+def _probe_initialised_tagger(model: Any, probe: torch.nn.Linear) -> Any:
+    """A tagger on the pretrained encoder whose linear head holds the fitted probe."""
+    from hep_jepa.classification import HepJepaForJetClassification
+    from hep_jepa.modeling import HepJepaModel
+
+    encoder = HepJepaModel.from_pretrained(model)
+    tagger = HepJepaForJetClassification(encoder.config)
+    tagger.hep_jepa = encoder
+    tagger.set_processor(encoder.processor)
+    tagger.reset_classifier(probe.out_features, "linear")
+    classifier = cast(torch.nn.Linear, tagger.head.classifier)
+    with torch.no_grad():
+        classifier.weight.copy_(probe.weight.to(classifier.weight.dtype))
+        classifier.bias.copy_(probe.bias.to(classifier.bias.dtype))
+    return tagger
 
 
 def _repeated(index: np.ndarray, at_least: int) -> np.ndarray:
@@ -439,7 +653,8 @@ def _substructure_probabilities(
     from hep_jepa.finetune import class_weights_for
 
     train_x, train_y = inputs["pool"][subset], inputs["pool_labels"][subset]
-    mean, std = train_x.mean(axis=0), train_x.std(axis=0)
+    # standardised with the whole (unlabelled) pool: a few labelled jets' own spread is noise
+    mean, std = inputs["pool"].mean(axis=0), inputs["pool"].std(axis=0)
     std = np.where(std > 0, std, 1.0)
 
     def tensor(x: np.ndarray) -> torch.Tensor:

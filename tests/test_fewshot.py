@@ -13,7 +13,15 @@ from conftest import TINY, make_jets
 from hep_jepa import HepJepaConfig, HepJepaModel
 from hep_jepa.cli import main
 from hep_jepa.data.dataset import labelled_subset
-from hep_jepa.fewshot import FewShotConfig, _per_class_subset, merge_fewshot, run_fewshot
+from hep_jepa.fewshot import (
+    FewShotConfig,
+    _embedding_inputs,
+    _per_class_subset,
+    _probe_initialised_tagger,
+    fit_linear_probe,
+    merge_fewshot,
+    run_fewshot,
+)
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +67,75 @@ def test_config_rejects_bad_settings():
         FewShotConfig(regimes=("probe", "magic"))
     with pytest.raises(ValueError, match=r"fractions must lie in \(0, 1\]"):
         FewShotConfig(fractions=(0.0, 0.5))
+    with pytest.raises(ValueError, match="finetune_head_init must be one of"):
+        FewShotConfig(finetune_head_init="pretrained")
+    with pytest.raises(ValueError, match="use head='linear' or finetune_head_init='random'"):
+        FewShotConfig(head="mlp", finetune_head_init="probe")
+    assert FewShotConfig().finetune_head_init == "probe"
+    assert FewShotConfig(head="mlp").finetune_head_init == "random"
+
+
+def _blobs(n, seed, shift=(0.0, 3.0), scale=(1.0, 100.0)):
+    """Two Gaussian classes in 2D, far apart along x; y has a large unit (scale 100)."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % 2
+    x = rng.normal(size=(n, 2)) * scale + np.outer(labels, [shift[1], 0.0]) + shift[0]
+    return x, labels
+
+
+def test_linear_probe_fits_a_separable_problem_and_folds_the_standardisation():
+    x, y = _blobs(200, 0)
+    xv, yv = _blobs(100, 1)
+    probe = fit_linear_probe(x, y, xv, yv, 2)
+    xt, yt = _blobs(1000, 2)
+    with torch.no_grad():
+        logits = probe(torch.from_numpy(xt))
+    accuracy = float((logits.argmax(-1).numpy() == yt).mean())
+    assert accuracy > 0.9  # the Bayes rate is about 0.93; chance is 0.5
+    # raw (unstandardised) inputs map to logits: the large-unit column gets a small weight
+    weight = probe.weight.detach().numpy()
+    assert abs(weight[1, 0] - weight[0, 0]) > 100 * abs(weight[1, 1] - weight[0, 1])
+
+
+def test_linear_probe_learns_from_one_jet_per_class():
+    # separable: the validation jets pick a penalty that keeps the weights finite and useful
+    x, y = _blobs(2, 0)
+    xv, yv = _blobs(200, 1)
+    unlabelled, _ = _blobs(500, 3)
+    probe = fit_linear_probe(x, y, xv, yv, 2, standardize_with=unlabelled)
+    assert torch.isfinite(probe.weight).all() and not probe.weight.requires_grad
+    xt, yt = _blobs(1000, 2)
+    with torch.no_grad():
+        accuracy = float((probe(torch.from_numpy(xt)).argmax(-1).numpy() == yt).mean())
+    assert accuracy > 0.75
+
+
+def test_linear_probe_rejects_bad_embeddings():
+    x, y = _blobs(20, 0)
+    bad = x.copy()
+    bad[3, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        fit_linear_probe(bad, y, x, y, 2)
+    with pytest.raises(ValueError, match="one width"):
+        fit_linear_probe(x, y, x[:, :1], y, 2)
+    with pytest.raises(ValueError, match="standardize_with must be"):
+        fit_linear_probe(x, y, x, y, 2, standardize_with=x[:, :1])
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 2\)"):
+        fit_linear_probe(x, y + 1, x, y, 2)
+
+
+def test_finetuning_starts_from_the_fitted_probe(encoder_dir):
+    """LP-FT: before any step, the tagger's predictions are the probe's on the embeddings."""
+    jets = _qcd_vs_top(40)
+    labels = np.where(ak.to_numpy(jets["label"]) == 8, 1, 0)
+    jets = ak.with_field(jets, labels, "label")
+    inputs = _embedding_inputs(encoder_dir, jets[:30], jets[30:], jets[30:], progress=False)
+    probe = fit_linear_probe(
+        inputs["pool"], inputs["pool_labels"], inputs["validation"], inputs["validation_labels"], 2
+    )
+    tagger = _probe_initialised_tagger(encoder_dir, probe)
+    expected = probe(torch.from_numpy(inputs["test"])).softmax(-1).detach().numpy()
+    np.testing.assert_allclose(tagger.predict_proba(jets[30:]), expected, atol=1e-5)
 
 
 def test_single_class_is_an_error(encoder_dir):

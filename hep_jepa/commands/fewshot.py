@@ -58,6 +58,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--head", choices=("linear", "mlp", "attention"), default="linear")
     parser.add_argument("--probe-head", choices=("linear", "mlp", "attention"), default="linear")
+    parser.add_argument(
+        "--finetune-head-init",
+        choices=("probe", "random"),
+        default=None,
+        help="start the fine-tuned linear head from the fitted linear probe (LP-FT; the "
+        "default for --head linear) or at random (the default for other heads)",
+    )
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--patience", type=int, default=5)
     parser.add_argument(
@@ -79,7 +86,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--scratch-learning-rate", type=float, default=1e-3, help="random encoder in scratch"
     )
-    parser.add_argument("--probe-learning-rate", type=float, default=3e-3, help="probe head")
+    parser.add_argument(
+        "--probe-learning-rate",
+        type=float,
+        default=3e-3,
+        help="probe head other than linear (the linear probe is fitted by L-BFGS)",
+    )
     parser.add_argument("--test-fraction", type=float, default=0.3)
     parser.add_argument("--validation-fraction", type=float, default=0.1)
     parser.add_argument("--name", default=None, help="data set name for the plot and table")
@@ -113,6 +125,7 @@ def run(args: argparse.Namespace) -> int:
             seeds=tuple(args.seeds),
             head=args.head,
             probe_head=args.probe_head,
+            finetune_head_init=args.finetune_head_init,
             max_epochs=args.epochs,
             early_stopping_patience=args.patience,
             min_steps_per_epoch=args.min_steps_per_epoch,
