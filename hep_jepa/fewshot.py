@@ -226,6 +226,8 @@ def run_fewshot(
     for fraction in config.fractions:
         for seed in config.seeds:
             subset = _per_class_subset(pool_labels, fraction, seed, config.min_jets_per_class)
+            # one fitted probe per subset: the probe regime and the LP-FT head share it
+            probe = None if embeddings is None else _subset_probe(embeddings, subset, len(classes))
             for regime in config.regimes:
                 metrics = _run_one(
                     regime,
@@ -236,6 +238,7 @@ def run_fewshot(
                     subset,
                     substructure,
                     embeddings,
+                    probe,
                     num_labels=len(classes),
                     seed=seed,
                     config=config,
@@ -369,6 +372,7 @@ def _run_one(
     subset: np.ndarray,
     substructure: dict[str, np.ndarray] | None,
     embeddings: dict[str, np.ndarray] | None,
+    probe: torch.nn.Linear | None,
     *,
     num_labels: int,
     seed: int,
@@ -385,8 +389,7 @@ def _run_one(
             substructure, subset, num_labels=num_labels, seed=seed
         )
     elif regime == "probe" and config.probe_head == "linear":
-        assert embeddings is not None
-        probe = _subset_probe(embeddings, subset, num_labels)
+        assert embeddings is not None and probe is not None
         with torch.no_grad():
             logits = probe(torch.from_numpy(embeddings["test"]).double())
         probabilities = logits.softmax(dim=-1).float().numpy()
@@ -420,10 +423,8 @@ def _run_one(
         else:
             start: Any = model
             if config.finetune_head_init == "probe":
-                assert embeddings is not None
-                start = _probe_initialised_tagger(
-                    model, _subset_probe(embeddings, subset, num_labels)
-                )
+                assert probe is not None
+                start = _probe_initialised_tagger(model, probe)
             tagger = finetune(
                 start,
                 train_jets,
