@@ -98,6 +98,12 @@ class HepJepaConfig(PreTrainedConfig):
         jet_loss_weight (`float`, defaults to 0.0): weight of a jet-level JEPA term: a small MLP
             on the mean-pooled context embedding predicts the layer-normed jet embedding
             (`pooler_output`) of the target encoder on the whole jet; 0 turns it off.
+        observable_loss_weight (`float`, defaults to 0.0): weight of an observable term: a
+            linear map of the mean-pooled context embedding regresses six substructure
+            observables of the whole jet (mass, multiplicity, e2, C2, pT dispersion, width;
+            `hep_jepa.pretraining.jet_observables`), standardised over the batch. They are
+            computed from the unlabelled jet itself, so pretraining stays label-free; 0 turns
+            it off.
         regularization_level (`str`, defaults to `"jet"`): where the two terms act: `jet`
             (the mean-pooled context embedding of each jet) or `token` (every real context
             token).
@@ -146,6 +152,7 @@ class HepJepaConfig(PreTrainedConfig):
     jet_loss_weight: float | int = 0.0
     variance_weight: float | int = 0.0
     covariance_weight: float | int = 0.0
+    observable_loss_weight: float | int = 0.0
     regularization_level: str = "jet"
 
     @classmethod
@@ -213,7 +220,12 @@ class HepJepaConfig(PreTrainedConfig):
             )
         if not 0.0 < self.context_fraction <= 1.0:
             raise ValueError(f"context_fraction must be in (0, 1], got {self.context_fraction}.")
-        for name in ("variance_weight", "covariance_weight", "jet_loss_weight"):
+        for name in (
+            "variance_weight",
+            "covariance_weight",
+            "jet_loss_weight",
+            "observable_loss_weight",
+        ):
             if getattr(self, name) < 0:
                 raise ValueError(
                     f"{name} must be >= 0 (0 turns it off), got {getattr(self, name)}."

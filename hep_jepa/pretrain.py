@@ -159,6 +159,7 @@ class JepaTrainer(Trainer):
                 "jet_loss",
                 "variance",
                 "covariance",
+                "observable_loss",
             )
         }
 

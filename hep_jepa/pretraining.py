@@ -45,6 +45,65 @@ def variance_covariance(embeddings: torch.Tensor) -> tuple[torch.Tensor, torch.T
     return variance, off_diagonal.pow(2).sum() / width
 
 
+OBSERVABLE_NAMES = ("log_mass", "log_n_particles", "log_e2", "log_c2", "log_ptd", "width")
+
+
+def jet_observables(vectors: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """(B, 6) substructure observables of each jet, from its particles' four-momenta.
+
+    Computed in float64 from the whole jet, in the order of `OBSERVABLE_NAMES`: log jet
+    mass (log(1 + m/GeV)), log multiplicity, log e2 and log C2 = log(e3 / e2²) of the
+    energy-correlation functions with β = 1 (Larkoski, Salam, Thaler, arXiv:1305.0007:
+    e2 = Σ_{i<j} z_i z_j ΔR_ij, e3 = Σ_{i<j<k} z_i z_j z_k ΔR_ij ΔR_ik ΔR_jk, z = pT / Σ pT,
+    ΔR in rapidity and azimuth), log pT dispersion (½ log Σ z²) and the width Σ pT_i ΔR(i, jet) / pT_jet as in
+    `hep_jepa.substructure`.
+    C2 separates two-prong from one-prong jets, the mass and e2 the heavy from the light ones.
+    e3 is the trace of (√Z R √Z)³ / 6, a batched matrix product.
+
+    Args:
+        vectors: (B, N, 4) px, py, pz, E of the particles (zero at padding).
+        mask: (B, N) 1 for real particles.
+    """
+    v = vectors.double() * mask[..., None].double()
+    real = mask.bool()
+    pt = torch.hypot(v[..., 0], v[..., 1])
+    z = pt / pt.sum(-1, keepdim=True).clamp_min(1e-12)  # (B, N)
+    energy, pz = v[..., 3], v[..., 2]
+    rapidity = 0.5 * torch.log((energy + pz).clamp_min(1e-9) / (energy - pz).clamp_min(1e-9))
+    phi = torch.atan2(v[..., 1], v[..., 0])
+    jet = v.sum(1)  # (B, 4)
+    jet_rapidity = 0.5 * torch.log(
+        (jet[:, 3] + jet[:, 2]).clamp_min(1e-9) / (jet[:, 3] - jet[:, 2]).clamp_min(1e-9)
+    )
+    jet_phi = torch.atan2(jet[:, 1], jet[:, 0])
+
+    def wrap(angle: torch.Tensor) -> torch.Tensor:
+        return torch.remainder(angle + torch.pi, 2 * torch.pi) - torch.pi
+
+    delta_r = torch.sqrt(
+        (rapidity[:, :, None] - rapidity[:, None, :]) ** 2
+        + wrap(phi[:, :, None] - phi[:, None, :]) ** 2
+    )  # (B, N, N); padding rows have z = 0 and drop out of every sum
+    delta_r = delta_r * (real[:, :, None] & real[:, None, :])
+    weighted = delta_r * z[:, :, None].sqrt() * z[:, None, :].sqrt()
+    e2 = 0.5 * torch.einsum("bi,bij,bj->b", z, delta_r, z)
+    e3 = (weighted @ weighted * weighted).sum((-1, -2)) / 6.0
+    mass2 = jet[:, 3] ** 2 - (jet[:, :3] ** 2).sum(-1)
+    axis_r = torch.sqrt((rapidity - jet_rapidity[:, None]) ** 2 + wrap(phi - jet_phi[:, None]) ** 2)
+    tiny = 1e-12
+    return torch.stack(
+        [
+            torch.log1p(mass2.clamp_min(0.0).sqrt()),
+            torch.log(mask.double().sum(-1).clamp_min(1.0)),
+            torch.log(e2 + tiny),
+            torch.log(e3 + tiny) - 2.0 * torch.log(e2 + tiny),
+            0.5 * torch.log((z**2).sum(-1) + tiny),
+            (pt * axis_r * real).sum(-1) / torch.hypot(jet[:, 0], jet[:, 1]).clamp_min(1e-12),
+        ],
+        dim=-1,
+    )
+
+
 def ema_momentum(step: int, total_steps: int, start: float, end: float) -> float:
     """EMA momentum at `step`: linear from `start` (step 0) to `end` (step `total_steps`)."""
     if total_steps <= 0:
@@ -68,6 +127,8 @@ class JepaPretrainingOutput(ModelOutput):
         jet_loss: the unweighted jet-level term when `HepJepaConfig.jet_loss_weight` > 0.
         variance, covariance: the unweighted VICReg terms of the context embedding when the
             config turns them on (see `HepJepaConfig.variance_weight`), else None.
+        observable_loss: the unweighted observable term when
+            `HepJepaConfig.observable_loss_weight` > 0, else None.
     """
 
     loss: torch.Tensor | None = None
@@ -79,6 +140,7 @@ class JepaPretrainingOutput(ModelOutput):
     jet_loss: torch.Tensor | None = None
     variance: torch.Tensor | None = None
     covariance: torch.Tensor | None = None
+    observable_loss: torch.Tensor | None = None
 
 
 class PositionEmbedding(nn.Module):
@@ -187,6 +249,12 @@ class HepJepaForPretraining(HepJepaPreTrainedModel):
             if config.jet_loss_weight > 0
             else None
         )
+        # Linear, so that the observables are linearly readable from the jet embedding.
+        self.observable_head = (
+            nn.Linear(config.hidden_size, len(OBSERVABLE_NAMES))
+            if config.observable_loss_weight > 0
+            else None
+        )
         self.post_init()
         self.target_encoder.load_state_dict(self.hep_jepa.state_dict())
         self.target_encoder.requires_grad_(False)
@@ -265,6 +333,20 @@ class HepJepaForPretraining(HepJepaPreTrainedModel):
                 rows = context[context_mask.bool()]  # (real context tokens, D)
             variance, covariance = variance_covariance(rows)
             loss = loss + config.variance_weight * variance + config.covariance_weight * covariance
+        observable_loss = None
+        if self.observable_head is not None:
+            if vectors is None:
+                raise ValueError(
+                    "observable_loss_weight > 0 needs `vectors` (B, N, 4), the particles' "
+                    "four-momenta, as JetProcessor returns them."
+                )
+            with torch.no_grad():
+                observables = jet_observables(vectors, mask)
+                # standardised over the batch, so that every observable weighs the same
+                spread = observables.std(dim=0).clamp_min(1e-6)
+                observables = ((observables - observables.mean(dim=0)) / spread).float()
+            observable_loss = F.mse_loss(self.observable_head(pooled).float(), observables)
+            loss = loss + config.observable_loss_weight * observable_loss
         with torch.no_grad():
             selected = target_mask.bool()
             prediction_std = predictions[selected].float().std(dim=0).mean()
@@ -279,6 +361,7 @@ class HepJepaForPretraining(HepJepaPreTrainedModel):
             jet_loss=None if jet_loss is None else jet_loss.detach(),
             variance=None if variance is None else variance.detach(),
             covariance=None if covariance is None else covariance.detach(),
+            observable_loss=None if observable_loss is None else observable_loss.detach(),
         )
 
     @torch.no_grad()

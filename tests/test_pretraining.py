@@ -8,7 +8,13 @@ from conftest import make_jets
 
 from hep_jepa import HepJepaConfig, HepJepaModel, JetProcessor
 from hep_jepa.masking import sample_jepa_masks
-from hep_jepa.pretraining import HepJepaForPretraining, ema_momentum, variance_covariance
+from hep_jepa.pretraining import (
+    OBSERVABLE_NAMES,
+    HepJepaForPretraining,
+    ema_momentum,
+    jet_observables,
+    variance_covariance,
+)
 
 
 def _config(**overrides):
@@ -47,6 +53,7 @@ def inputs():
         {"variance_weight": 1.0, "covariance_weight": 0.04},
         {"variance_weight": 1.0, "covariance_weight": 0.04, "regularization_level": "token"},
         {"jet_loss_weight": 1.0},
+        {"observable_loss_weight": 1.0},
     ],
 )
 def test_loss_falls_on_a_fixed_batch(inputs, overrides):
@@ -133,6 +140,60 @@ def test_variance_covariance_terms():
     variance, covariance = variance_covariance(collapsed)
     assert variance.item() == pytest.approx(0.9, abs=0.01)
     assert covariance.item() == pytest.approx(56 * 0.01**2 / 8, rel=0.05)
+
+
+def test_jet_observables_match_brute_force_sums():
+    import itertools
+    import math
+
+    import numpy as np
+
+    from hep_jepa.substructure import jet_substructure
+
+    jets = make_jets(n_jets=4, max_particles=12, seed=3)
+    batch = JetProcessor(max_particles=16)(jets)
+    observables = jet_observables(batch.vectors, batch.mask)
+    assert observables.shape == (4, len(OBSERVABLE_NAMES))
+    reference = jet_substructure(jets)
+    for b in range(4):
+        real = batch.mask[b].bool()
+        px, py, pz, energy = batch.vectors[b][real].double().unbind(-1)
+        pt = torch.hypot(px, py)
+        z = pt / pt.sum()
+        y = 0.5 * torch.log((energy + pz) / (energy - pz))
+        phi = torch.atan2(py, px)
+
+        dphi = torch.remainder(phi[:, None] - phi[None, :] + math.pi, 2 * math.pi) - math.pi
+        dr = torch.sqrt((y[:, None] - y[None, :]) ** 2 + dphi**2).tolist()
+
+        n = int(real.sum())
+        e2 = sum(z[i] * z[j] * dr[i][j] for i, j in itertools.combinations(range(n), 2))
+        e3 = sum(
+            z[i] * z[j] * z[k] * dr[i][j] * dr[i][k] * dr[j][k]
+            for i, j, k in itertools.combinations(range(n), 3)
+        )
+        expected = [
+            math.log1p(float(reference["mass"][b])),
+            math.log(n),
+            math.log(e2),
+            math.log(e3 / e2**2),
+            0.5 * math.log(float((z**2).sum())),
+            float(reference["width"][b]),
+        ]
+        np.testing.assert_allclose(observables[b].numpy(), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_observable_term_trains_its_linear_head(inputs):
+    model = HepJepaForPretraining(_config(observable_loss_weight=1.0))
+    out = model(**inputs)
+    assert out.observable_loss is not None and out.observable_loss.item() > 0
+    out.loss.backward()
+    assert model.observable_head.weight.grad.abs().sum() > 0
+    assert HepJepaForPretraining(_config()).observable_head is None
+    with pytest.raises(ValueError, match="needs `vectors`"):
+        model(**{**inputs, "vectors": None})
+    with pytest.raises(ValueError, match="observable_loss_weight must be >= 0"):
+        _config(observable_loss_weight=-0.5)
 
 
 def test_bad_regularization_settings_are_refused():
