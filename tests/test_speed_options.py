@@ -60,3 +60,21 @@ def test_compiled_embed_matches_eager():
     np.testing.assert_allclose(again, eager, atol=1e-5, rtol=1e-5)
     assert not any(key.startswith("_compiled") for key in model.state_dict())
     assert all(name != "_compiled_forward" for name, _ in model.named_modules())
+
+
+@pytest.mark.parametrize("pair", [False, True])
+def test_chunked_cpu_inference_gives_the_same_outputs(monkeypatch, pair):
+    """Large no-grad CPU batches run each block over chunks of jets: same outputs as whole."""
+    import hep_jepa.modeling as modeling
+
+    model = _model(use_pair_bias=pair, num_register_tokens=1)
+    inputs = model.processor(make_jets(n_jets=21, max_particles=40, seed=5)).model_inputs()
+    with torch.no_grad():
+        whole = model(**inputs).last_hidden_state
+        assert modeling._inference_chunk(whole) == 0  # 21 jets x 40 slots: below the default
+        monkeypatch.setattr(modeling, "CPU_INFERENCE_CHUNK_TOKENS", 100)  # chunks of 2-3 jets
+        assert 1 < modeling._inference_chunk(whole) == 100 // whole.shape[1] < 21
+        chunked = model(**inputs).last_hidden_state
+    torch.testing.assert_close(chunked, whole, rtol=1e-5, atol=1e-5)
+    with torch.enable_grad():
+        assert modeling._inference_chunk(whole) == 0  # training runs whole batches
