@@ -206,16 +206,27 @@ def part_embed(
 
 
 def embed_padding(model: HepJepaModel, jets: Any, batch_size: int) -> tuple[int, int]:
-    """(real, processed) particle tokens of ``model.embed(jets, batch_size=...)``: the
-    batches `map_jets` makes, run through the processor only."""
-    shapes: list[tuple[int, int]] = []
+    """(real, processed) particle tokens of ``model.embed(jets, batch_size=...)``.
 
-    def record(batch: JetBatch) -> torch.Tensor:
-        shapes.append((int(batch.mask.sum()), batch.mask.numel()))
-        return torch.zeros(len(batch.mask), 1)
+    Processed tokens are counted at the input of the first transformer block, so that the
+    chunks a large CPU batch is cut into (each to its longest jet, see
+    `hep_jepa.modeling._inference_chunk`) count with the slots they really run; register
+    tokens are not counted.
+    """
+    processed: list[int] = []
+    registers = model.config.num_register_tokens
 
-    model.map_jets(jets, record, batch_size=batch_size)
-    return sum(r for r, _ in shapes), sum(t for _, t in shapes)
+    def record(module: Any, args: tuple[torch.Tensor, ...]) -> None:
+        tokens = args[0]
+        processed.append(tokens.shape[0] * (tokens.shape[1] - registers))
+
+    hook = model.blocks[0].register_forward_pre_hook(record)
+    try:
+        model.embed(jets, batch_size=batch_size, progress=False)
+    finally:
+        hook.remove()
+    real = int(model.processor.multiplicities(jets).sum())
+    return real, sum(processed)
 
 
 def end_to_end_rows(

@@ -44,6 +44,7 @@ def main() -> None:
         variance_weight=1.0,  # VICReg terms on every context token keep the embedding
         covariance_weight=0.04,  # spread out (see docs/pretraining.md)
         regularization_level="token",
+        observable_loss_weight=1.0,  # and linearly regresses six substructure observables
     )
 
     encoder = HepJepaModel.from_pretrained(args.output)

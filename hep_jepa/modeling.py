@@ -306,9 +306,11 @@ def _inference_chunk(tokens: torch.Tensor) -> int:
     Without autograd on a CPU, a block over, say, 256 jets of 60 particles makes a
     (15,360 × intermediate) feed-forward activation that no longer fits in the caches, so the
     element-wise work (GELU, copies) runs at memory speed. Running each block over chunks of
-    about `CPU_INFERENCE_CHUNK_TOKENS` tokens keeps it cache-resident: 1.2-1.3x the jets/s at
-    batch 256 on the benchmark machine (docs/speed.md), with identical outputs (every
-    operation acts on each jet separately). Off under autograd, on GPUs and while compiling.
+    about `CPU_INFERENCE_CHUNK_TOKENS` tokens keeps it cache-resident, and each chunk is cut
+    to its own longest jet (`HepJepaModel._run_blocks_in_chunks`): the real tokens' outputs
+    are the same as for the whole batch (every operation acts on each jet separately;
+    padded slots of `last_hidden_state` come back as the norm of zeros instead). Off under
+    autograd, on GPUs and while compiling. Measured gain: docs/speed.md.
     """
     if (
         tokens.device.type != "cpu"
@@ -492,19 +494,44 @@ class HepJepaModel(HepJepaPreTrainedModel):
         bias = attention_bias(mask, tokens.dtype, pair)
         implementation = self.config._attn_implementation or "sdpa"
         chunk = _inference_chunk(tokens)
-        for block in self.blocks:
-            if chunk:
-                tokens = torch.cat(
-                    [
-                        block(tokens[i : i + chunk], bias[i : i + chunk], implementation)
-                        for i in range(0, tokens.shape[0], chunk)
-                    ]
-                )
-            else:
+        if chunk:
+            tokens = self._run_blocks_in_chunks(tokens, mask, bias, chunk, implementation)
+        else:
+            for block in self.blocks:
                 tokens = block(tokens, bias, implementation)
         tokens = self.norm(tokens)
         registers = tokens[:, :n_registers] if n_registers else None
         return tokens[:, n_registers:], registers
+
+    def _run_blocks_in_chunks(
+        self,
+        tokens: torch.Tensor,
+        mask: torch.Tensor,
+        bias: torch.Tensor,
+        chunk: int,
+        implementation: str,
+    ) -> torch.Tensor:
+        """All blocks over `chunk` jets at a time, each chunk cut after its last real token.
+
+        Slots after the last real token of every jet in a chunk are padding keys that
+        attention ignores, so dropping them changes no real token's output; the dropped
+        slots come back as zeros (before the final norm). `embed` sorts jets by
+        multiplicity, so a chunk's jets have similar lengths and little padding is left.
+        """
+        out = torch.zeros_like(tokens)
+        slots = torch.arange(1, mask.shape[1] + 1, device=mask.device)
+        last = (mask * slots).amax(dim=1)  # (B,) one past each jet's last real token
+        for start in range(0, tokens.shape[0], chunk):
+            stop = start + chunk
+            length = max(int(last[start:stop].max()), 1)
+            x = tokens[start:stop, :length]
+            chunk_bias = bias[start:stop, ..., :length]
+            if chunk_bias.shape[-2] > 1:  # (b, H, L, L) with a pair bias
+                chunk_bias = chunk_bias[..., :length, :]
+            for block in self.blocks:
+                x = block(x, chunk_bias, implementation)
+            out[start:stop, :length] = x
+        return out
 
     def _check_inputs(self, features: torch.Tensor, mask: torch.Tensor) -> None:
         expected = self.config.num_features

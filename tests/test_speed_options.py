@@ -64,17 +64,32 @@ def test_compiled_embed_matches_eager():
 
 @pytest.mark.parametrize("pair", [False, True])
 def test_chunked_cpu_inference_gives_the_same_outputs(monkeypatch, pair):
-    """Large no-grad CPU batches run each block over chunks of jets: same outputs as whole."""
+    """Large no-grad CPU batches run in chunks of jets, each cut to its longest jet: the real
+    tokens' outputs and the pooled embedding are those of the whole batch."""
     import hep_jepa.modeling as modeling
 
     model = _model(use_pair_bias=pair, num_register_tokens=1)
-    inputs = model.processor(make_jets(n_jets=21, max_particles=40, seed=5)).model_inputs()
+    jets = make_jets(n_jets=21, max_particles=40, seed=5)
+    # sorted by multiplicity, as `embed` feeds them, so that the chunks get cut
+    jets = jets[np.argsort(model.processor.multiplicities(jets), kind="stable")]
+    inputs = model.processor(jets).model_inputs()
+    real = inputs["mask"]
     with torch.no_grad():
-        whole = model(**inputs).last_hidden_state
-        assert modeling._inference_chunk(whole) == 0  # 21 jets x 40 slots: below the default
+        whole = model(**inputs)
+        assert modeling._inference_chunk(whole.last_hidden_state) == 0  # below the default
         monkeypatch.setattr(modeling, "CPU_INFERENCE_CHUNK_TOKENS", 100)  # chunks of 2-3 jets
-        assert 1 < modeling._inference_chunk(whole) == 100 // whole.shape[1] < 21
-        chunked = model(**inputs).last_hidden_state
-    torch.testing.assert_close(chunked, whole, rtol=1e-5, atol=1e-5)
+        assert 1 < modeling._inference_chunk(whole.last_hidden_state) < 21
+        lengths: list[int] = []
+        hook = model.blocks[0].register_forward_hook(
+            lambda module, args, output: lengths.append(output.shape[1])
+        )
+        chunked = model(**inputs)
+        hook.remove()
+    torch.testing.assert_close(
+        chunked.last_hidden_state[real], whole.last_hidden_state[real], rtol=1e-5, atol=1e-5
+    )
+    torch.testing.assert_close(chunked.pooler_output, whole.pooler_output, rtol=1e-5, atol=1e-5)
+    # the first chunks hold the shortest jets and ran on fewer slots than the batch has
+    assert len(lengths) > 1 and min(lengths) < max(lengths) == real.shape[1] + 1
     with torch.enable_grad():
-        assert modeling._inference_chunk(whole) == 0  # training runs whole batches
+        assert modeling._inference_chunk(whole.last_hidden_state) == 0  # training: whole

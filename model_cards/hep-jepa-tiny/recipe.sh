@@ -5,7 +5,7 @@
 #   STEP=pretrain bash model_cards/hep-jepa-tiny/recipe.sh   (one step: corpus, pretrain,
 #                                                    probes, fewshot, tables, ship)
 #
-# Versions used for the shipped model (2026-12-05): Python 3.11, torch 2.13.0+cpu,
+# Versions used for the shipped model (2026-12-05, retrained the same day): Python 3.11, torch 2.13.0+cpu,
 # transformers 5.25.0, pythia8mc 8.317.2, fastjet 3.5.2, awkward 2.14.0, numpy 2.4.6,
 # scikit-learn 1.9.1. Set-up: python -m venv .venv && . .venv/bin/activate &&
 #   pip install torch==2.13.0 && pip install -e ".[all,test]"
@@ -26,15 +26,15 @@ fi
 
 if [[ $STEP == all || $STEP == pretrain ]]; then
     # 2. Pretraining: tiny preset, 2,000 steps of 128 jets (2.6 passes over the corpus),
-    #    block masking (4 blocks of 15 %), EMA 0.996 -> 1, a jet-level JEPA term and
-    #    token-level VICReg terms. About 35 min with one thread on a 2-core machine.
-    #    (The shipped run was stopped at step 1,000 and continued with --resume, which
-    #    reproduces an uninterrupted run exactly: tests/test_pretrain.py.)
+    #    block masking (4 blocks of 15 %), EMA 0.996 -> 1, a jet-level JEPA term, token-level
+    #    VICReg terms and the observable term (a linear map of the pooled context embedding
+    #    regresses six substructure observables of the whole jet). About 35 min with one
+    #    thread on a 2-core machine whose other core is busy.
     OMP_NUM_THREADS=1 hep-jepa pretrain --data data/pretrain --config tiny --output "$RUN" \
         --max-steps 2000 --batch-size 128 --learning-rate 5e-4 --logging-steps 50 \
         --save-steps 500 --seed 0 --no-progress \
         --set jet_loss_weight=1.0 variance_weight=1.0 covariance_weight=0.04 \
-        regularization_level=token
+        regularization_level=token observable_loss_weight=1.0
 fi
 
 if [[ $STEP == all || $STEP == probes ]]; then
@@ -57,11 +57,11 @@ fi
 if [[ $STEP == all || $STEP == fewshot ]]; then
     # 4. Few-shot study: 1,000 labelled jets per class of the few-shot set (the first ones),
     #    10 % of them for early stopping, the rest the training pool; tested on the first
-    #    1,000 jets per class of the test set; 3 seeds per label fraction. The fine-tuned
-    #    encoder gets the same learning rate as the from-scratch one (1e-3): with the
-    #    default 1e-4 it trained too little (see the card). Run as three jobs (one per core
-    #    at a time), the 100 % fraction with at most 6 epochs instead of 15 to fit the
-    #    session, then merged.
+    #    1,000 jets per class of the test set; 5 seeds per label fraction up to 2 %, 3 above.
+    #    The fine-tuned encoder gets the same learning rate as the from-scratch one (1e-3);
+    #    its linear head starts from the fitted probe (LP-FT, the default). Run as two jobs
+    #    (one per core), the 100 % fraction with at most 6 epochs instead of 15 to fit the
+    #    session, then merged. About 45 min on 2 cores.
     fewshot() {  # output, then extra flags
         local out=$1; shift
         OMP_NUM_THREADS=1 hep-jepa fewshot --model "$RUN" --data data/fewshot \
@@ -69,11 +69,11 @@ if [[ $STEP == all || $STEP == fewshot ]]; then
             --output "$out" --patience 3 --backbone-learning-rate 1e-3 \
             --name "generated 5-class" "$@"
     }
-    fewshot runs/fewshot-small --fractions 0.002 0.005 0.02 0.1 --seeds 0 1 2 --epochs 15 &
-    fewshot runs/fewshot-full01 --fractions 1.0 --seeds 0 1 --epochs 6
+    fewshot runs/fewshot-small --fractions 0.002 0.005 0.02 --seeds 0 1 2 3 4 --epochs 15 &
+    fewshot runs/fewshot-10 --fractions 0.1 --seeds 0 1 2 --epochs 15
+    fewshot runs/fewshot-full --fractions 1.0 --seeds 0 1 2 --epochs 6
     wait
-    fewshot runs/fewshot-full2 --fractions 1.0 --seeds 2 --epochs 6
-    hep-jepa fewshot --merge runs/fewshot-small runs/fewshot-full01 runs/fewshot-full2 \
+    hep-jepa fewshot --merge runs/fewshot-small runs/fewshot-10 runs/fewshot-full \
         --allow-different max_epochs --output "$CARD/fewshot"
 fi
 
