@@ -310,12 +310,14 @@ def _inference_chunk(tokens: torch.Tensor) -> int:
     to its own longest jet (`HepJepaModel._run_blocks_in_chunks`): the real tokens' outputs
     are the same as for the whole batch (every operation acts on each jet separately;
     padded slots of `last_hidden_state` come back as the norm of zeros instead). Off under
-    autograd, on GPUs and while compiling. Measured gain: docs/speed.md.
+    autograd, on GPUs and while compiling or tracing (ONNX export). Measured gain:
+    docs/speed.md.
     """
     if (
         tokens.device.type != "cpu"
         or torch.is_grad_enabled()
         or torch.compiler.is_compiling()
+        or torch.jit.is_tracing()
         or tokens.shape[0] * tokens.shape[1] <= CPU_INFERENCE_CHUNK_TOKENS
     ):
         return 0
@@ -476,38 +478,49 @@ class HepJepaModel(HepJepaPreTrainedModel):
         Returns:
             (B, K, D) normalised particle tokens and (B, R, D) register tokens (or None).
         """
-        pair = None
-        if self.pair_bias is not None:
-            if vectors is None:
-                raise ValueError(
-                    "this model uses the pair bias (use_pair_bias=True) and needs `vectors` "
-                    "(B, N, 4); pass JetBatch.model_inputs() rather than features and mask alone."
-                )
-            pair = self.pair_bias(vectors)  # (B, H, K, K)
+        if self.pair_bias is not None and vectors is None:
+            raise ValueError(
+                "this model uses the pair bias (use_pair_bias=True) and needs `vectors` "
+                "(B, N, 4); pass JetBatch.model_inputs() rather than features and mask alone."
+            )
         n_registers = 0
         if self.registers is not None:
             n_registers = self.config.num_register_tokens
             tokens = torch.cat([self.registers(tokens.shape[0]).to(tokens.dtype), tokens], dim=1)
             mask = torch.cat([mask.new_ones(mask.shape[0], n_registers), mask], dim=1)
-            if pair is not None:
-                pair = nn.functional.pad(pair, (n_registers, 0, n_registers, 0))  # (B, H, R+K, R+K)
-        bias = attention_bias(mask, tokens.dtype, pair)
         implementation = self.config._attn_implementation or "sdpa"
         chunk = _inference_chunk(tokens)
         if chunk:
-            tokens = self._run_blocks_in_chunks(tokens, mask, bias, chunk, implementation)
+            tokens = self._run_blocks_in_chunks(
+                tokens, mask, vectors, n_registers, chunk, implementation
+            )
         else:
+            bias = self._attention_bias(mask, vectors, tokens.dtype)
             for block in self.blocks:
                 tokens = block(tokens, bias, implementation)
         tokens = self.norm(tokens)
         registers = tokens[:, :n_registers] if n_registers else None
         return tokens[:, n_registers:], registers
 
+    def _attention_bias(
+        self, mask: torch.Tensor, vectors: torch.Tensor | None, dtype: torch.dtype
+    ) -> torch.Tensor:
+        """Attention bias of tokens with `mask` (registers first): padding plus any pair bias."""
+        pair = None
+        if self.pair_bias is not None:
+            assert vectors is not None
+            n_registers = mask.shape[1] - vectors.shape[1]
+            pair = self.pair_bias(vectors)  # (B, H, K, K)
+            if n_registers:
+                pair = nn.functional.pad(pair, (n_registers, 0, n_registers, 0))  # (B, H, L, L)
+        return attention_bias(mask, dtype, pair)
+
     def _run_blocks_in_chunks(
         self,
         tokens: torch.Tensor,
         mask: torch.Tensor,
-        bias: torch.Tensor,
+        vectors: torch.Tensor | None,
+        n_registers: int,
         chunk: int,
         implementation: str,
     ) -> torch.Tensor:
@@ -515,21 +528,21 @@ class HepJepaModel(HepJepaPreTrainedModel):
 
         Slots after the last real token of every jet in a chunk are padding keys that
         attention ignores, so dropping them changes no real token's output; the dropped
-        slots come back as zeros (before the final norm). `embed` sorts jets by
-        multiplicity, so a chunk's jets have similar lengths and little padding is left.
+        slots come back as zeros (before the final norm). The pair bias is computed per
+        chunk too. `embed` sorts jets by multiplicity, so a chunk's jets have similar
+        lengths and little padding is left.
         """
         out = torch.zeros_like(tokens)
         slots = torch.arange(1, mask.shape[1] + 1, device=mask.device)
         last = (mask * slots).amax(dim=1)  # (B,) one past each jet's last real token
         for start in range(0, tokens.shape[0], chunk):
             stop = start + chunk
-            length = max(int(last[start:stop].max()), 1)
+            length = max(int(last[start:stop].max()), n_registers + 1)
             x = tokens[start:stop, :length]
-            chunk_bias = bias[start:stop, ..., :length]
-            if chunk_bias.shape[-2] > 1:  # (b, H, L, L) with a pair bias
-                chunk_bias = chunk_bias[..., :length, :]
+            chunk_vectors = None if vectors is None else vectors[start:stop, : length - n_registers]
+            bias = self._attention_bias(mask[start:stop, :length], chunk_vectors, x.dtype)
             for block in self.blocks:
-                x = block(x, chunk_bias, implementation)
+                x = block(x, bias, implementation)
             out[start:stop, :length] = x
         return out
 
