@@ -71,8 +71,9 @@ def test_config_rejects_bad_settings():
         FewShotConfig(finetune_head_init="pretrained")
     with pytest.raises(ValueError, match="use head='linear' or finetune_head_init='random'"):
         FewShotConfig(head="mlp", finetune_head_init="probe")
-    assert FewShotConfig().finetune_head_init == "probe"
+    assert FewShotConfig().finetune_head_init == "random"
     assert FewShotConfig(head="mlp").finetune_head_init == "random"
+    assert FewShotConfig(finetune_head_init="probe").finetune_head_init == "probe"
 
 
 def _blobs(n, seed, shift=(0.0, 3.0), scale=(1.0, 100.0)):

@@ -62,8 +62,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--finetune-head-init",
         choices=("probe", "random"),
         default=None,
-        help="start the fine-tuned linear head from the fitted linear probe (LP-FT; the "
-        "default for --head linear) or at random (the default for other heads)",
+        help="start the fine-tuned head at random (the default) or, for --head linear, "
+        "from the fitted linear probe (LP-FT)",
     )
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--patience", type=int, default=5)
