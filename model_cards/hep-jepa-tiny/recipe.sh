@@ -62,7 +62,7 @@ if [[ $STEP == all || $STEP == fewshot ]]; then
     #    its linear head starts at random (the default; LP-FT, --finetune-head-init probe,
     #    did worse from 0.5 % up: see the card). Run as two jobs
     #    (one per core), the 100 % fraction with at most 6 epochs instead of 15 to fit the
-    #    session, then merged. About 45 min on 2 cores.
+    #    session, then merged. About 25 min on 2 cores.
     fewshot() {  # output, then extra flags
         local out=$1; shift
         OMP_NUM_THREADS=1 hep-jepa fewshot --model "$RUN" --data data/fewshot \
