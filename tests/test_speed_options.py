@@ -93,3 +93,15 @@ def test_chunked_cpu_inference_gives_the_same_outputs(monkeypatch, pair):
     assert len(lengths) > 1 and min(lengths) < max(lengths) == real.shape[1] + 1
     with torch.enable_grad():
         assert modeling._inference_chunk(whole.last_hidden_state) == 0  # training: whole
+
+
+@pytest.mark.parametrize("pair", [False, True])
+def test_bf16_embed_is_close_to_float32(pair):
+    """``embed(bf16=True)`` runs under bfloat16 autocast (here on the CPU) and stays close."""
+    model = _model(use_pair_bias=pair)
+    jets = make_jets(n_jets=12, max_particles=30, seed=2)
+    full = model.embed(jets)
+    half = model.embed(jets, bf16=True)
+    assert half.dtype == np.float32 and half.shape == full.shape
+    assert not np.array_equal(half, full)  # autocast did change the arithmetic
+    np.testing.assert_allclose(half, full, atol=0.02 * float(np.abs(full).max()))
