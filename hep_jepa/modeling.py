@@ -297,7 +297,7 @@ class HepJepaPreTrainedModel(PreTrainedModel):
 
 
 # Jets per chunk in CPU inference hold about this many tokens (see `_inference_chunk`).
-CPU_INFERENCE_CHUNK_TOKENS = 8192
+CPU_INFERENCE_CHUNK_TOKENS = 4096
 
 
 def _inference_chunk(tokens: torch.Tensor) -> int:
@@ -526,24 +526,25 @@ class HepJepaModel(HepJepaPreTrainedModel):
     ) -> torch.Tensor:
         """All blocks over `chunk` jets at a time, each chunk cut after its last real token.
 
-        Slots after the last real token of every jet in a chunk are padding keys that
-        attention ignores, so dropping them changes no real token's output; the dropped
-        slots come back as zeros (before the final norm). The pair bias is computed per
-        chunk too. `embed` sorts jets by multiplicity, so a chunk's jets have similar
-        lengths and little padding is left.
+        The jets are grouped by length (shortest first) into chunks, so a chunk's jets have
+        similar lengths whatever the batch order. Slots after the last real token of every
+        jet in a chunk are padding keys that attention ignores, so dropping them changes no
+        real token's output; the dropped slots come back as zeros (before the final norm).
+        The pair bias is computed per chunk too.
         """
         out = torch.zeros_like(tokens)
         slots = torch.arange(1, mask.shape[1] + 1, device=mask.device)
         last = (mask * slots).amax(dim=1)  # (B,) one past each jet's last real token
+        order = torch.argsort(last, stable=True)  # shortest jets first
         for start in range(0, tokens.shape[0], chunk):
-            stop = start + chunk
-            length = max(int(last[start:stop].max()), n_registers + 1)
-            x = tokens[start:stop, :length]
-            chunk_vectors = None if vectors is None else vectors[start:stop, : length - n_registers]
-            bias = self._attention_bias(mask[start:stop, :length], chunk_vectors, x.dtype)
+            index = order[start : start + chunk]
+            length = max(int(last[index].max()), n_registers + 1)
+            x = tokens[index, :length]
+            chunk_vectors = None if vectors is None else vectors[index, : length - n_registers]
+            bias = self._attention_bias(mask[index, :length], chunk_vectors, x.dtype)
             for block in self.blocks:
                 x = block(x, bias, implementation)
-            out[start:stop, :length] = x
+            out[index, :length] = x
         return out
 
     def _check_inputs(self, features: torch.Tensor, mask: torch.Tensor) -> None:
