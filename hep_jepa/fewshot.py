@@ -583,14 +583,11 @@ def _subset_probe(
 
 def _probe_initialised_tagger(model: Any, probe: torch.nn.Linear) -> Any:
     """A tagger on the pretrained encoder whose linear head holds the fitted probe."""
-    from hep_jepa.classification import HepJepaForJetClassification
+    from hep_jepa.finetune import _tagger
     from hep_jepa.modeling import HepJepaModel
 
     encoder = HepJepaModel.from_pretrained(model)
-    tagger = HepJepaForJetClassification(encoder.config)
-    tagger.hep_jepa = encoder
-    tagger.set_processor(encoder.processor)
-    tagger.reset_classifier(probe.out_features, "linear")
+    tagger = _tagger(encoder, np.zeros(0), None, probe.out_features, "linear", seed=0)
     classifier = cast(torch.nn.Linear, tagger.head.classifier)
     with torch.no_grad():
         classifier.weight.copy_(probe.weight.to(classifier.weight.dtype))

@@ -495,7 +495,7 @@ class HepJepaModel(HepJepaPreTrainedModel):
                 tokens, mask, vectors, n_registers, chunk, implementation
             )
         else:
-            bias = self._attention_bias(mask, vectors, tokens.dtype)
+            bias = self._attention_bias(mask, vectors, n_registers, tokens.dtype)
             for block in self.blocks:
                 tokens = block(tokens, bias, implementation)
         tokens = self.norm(tokens)
@@ -503,13 +503,16 @@ class HepJepaModel(HepJepaPreTrainedModel):
         return tokens[:, n_registers:], registers
 
     def _attention_bias(
-        self, mask: torch.Tensor, vectors: torch.Tensor | None, dtype: torch.dtype
+        self,
+        mask: torch.Tensor,
+        vectors: torch.Tensor | None,
+        n_registers: int,
+        dtype: torch.dtype,
     ) -> torch.Tensor:
         """Attention bias of tokens with `mask` (registers first): padding plus any pair bias."""
         pair = None
         if self.pair_bias is not None:
             assert vectors is not None
-            n_registers = mask.shape[1] - vectors.shape[1]
             pair = self.pair_bias(vectors)  # (B, H, K, K)
             if n_registers:
                 pair = nn.functional.pad(pair, (n_registers, 0, n_registers, 0))  # (B, H, L, L)
@@ -541,7 +544,7 @@ class HepJepaModel(HepJepaPreTrainedModel):
             length = max(int(last[index].max()), n_registers + 1)
             x = tokens[index, :length]
             chunk_vectors = None if vectors is None else vectors[index, : length - n_registers]
-            bias = self._attention_bias(mask[index, :length], chunk_vectors, x.dtype)
+            bias = self._attention_bias(mask[index, :length], chunk_vectors, n_registers, x.dtype)
             for block in self.blocks:
                 x = block(x, bias, implementation)
             out[index, :length] = x

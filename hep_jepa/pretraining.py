@@ -64,8 +64,7 @@ def jet_observables(vectors: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         vectors: (B, N, 4) px, py, pz, E of the particles (zero at padding).
         mask: (B, N) 1 for real particles.
     """
-    v = vectors.double() * mask[..., None].double()
-    real = mask.bool()
+    v = vectors.double() * mask[..., None].double()  # zero four-vectors at padding
     pt = torch.hypot(v[..., 0], v[..., 1])
     z = pt / pt.sum(-1, keepdim=True).clamp_min(1e-12)  # (B, N)
     energy, pz = v[..., 3], v[..., 2]
@@ -83,8 +82,7 @@ def jet_observables(vectors: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     delta_r = torch.sqrt(
         (rapidity[:, :, None] - rapidity[:, None, :]) ** 2
         + wrap(phi[:, :, None] - phi[:, None, :]) ** 2
-    )  # (B, N, N); padding rows have z = 0 and drop out of every sum
-    delta_r = delta_r * (real[:, :, None] & real[:, None, :])
+    )  # (B, N, N); padded particles have pT = z = 0 and drop out of every sum
     weighted = delta_r * z[:, :, None].sqrt() * z[:, None, :].sqrt()
     e2 = 0.5 * torch.einsum("bi,bij,bj->b", z, delta_r, z)
     e3 = (weighted @ weighted * weighted).sum((-1, -2)) / 6.0
@@ -98,7 +96,7 @@ def jet_observables(vectors: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
             torch.log(e2 + tiny),
             torch.log(e3 + tiny) - 2.0 * torch.log(e2 + tiny),
             0.5 * torch.log((z**2).sum(-1) + tiny),
-            (pt * axis_r * real).sum(-1) / torch.hypot(jet[:, 0], jet[:, 1]).clamp_min(1e-12),
+            (pt * axis_r).sum(-1) / torch.hypot(jet[:, 0], jet[:, 1]).clamp_min(1e-12),
         ],
         dim=-1,
     )
